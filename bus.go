@@ -1,0 +1,78 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// EventType says what an Event carries.
+type EventType string
+
+const (
+	// EventMessage is a chat message to broadcast to a room.
+	EventMessage EventType = "MESSAGE"
+	// EventEvent is a named event (aws:DELETE_MESSAGE, aws:DISCONNECT_USER or
+	// an application event from SendEvent) to broadcast to a room.
+	EventEvent EventType = "EVENT"
+	// EventDisconnect asks every holder of UserID's connections in Room to close them.
+	EventDisconnect EventType = "DISCONNECT"
+	// EventRoomDeleted asks every holder of the room's connections to close them.
+	EventRoomDeleted EventType = "ROOM_DELETED"
+	// EventRoomUpdated tells holders of the room's connections to reload its limits.
+	EventRoomUpdated EventType = "ROOM_UPDATED"
+)
+
+// Sender is who sent a message.
+type Sender struct {
+	UserID     string            `json:"userId"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Event is what travels on the Bus between the API layer and whatever holds
+// live connections, possibly on other nodes.
+type Event struct {
+	Type       EventType         `json:"type"`
+	Room       Scope             `json:"room"`
+	RoomID     string            `json:"roomId"`
+	ID         string            `json:"id,omitempty"`
+	RequestID  string            `json:"requestId,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Content    string            `json:"content,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Sender     *Sender           `json:"sender,omitempty"`
+	UserID     string            `json:"userId,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	SendTime   time.Time         `json:"sendTime"`
+}
+
+// RoomSubject is the bus subject of a room's traffic.
+func RoomSubject(s Scope, roomID string) string {
+	return "parley.room." + s.AccountID + "." + s.Region + "." + roomID
+}
+
+// Bus carries Events between nodes. Delivery is at most once and ordered
+// per subject for one publisher; nothing is persisted, so anything that must
+// survive a missed event is also checked against the Store.
+//
+// Implementations: inmem (one process) and, later, natsbus. Both run the
+// conformance suite in package bustest.
+type Bus interface {
+	// Publish sends ev to every current subscriber of subject.
+	Publish(ctx context.Context, subject string, ev Event) error
+	// Subscribe calls h for each event published on subject until cancel is
+	// called. h runs on the bus's goroutine and must not block.
+	Subscribe(ctx context.Context, subject string, h func(Event)) (cancel func(), err error)
+	// Close stops delivery and releases resources.
+	Close(ctx context.Context) error
+}
+
+// Clock is the only source of "now" in parley, so tests can pin time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now in UTC, truncated to milliseconds as the wire carries it.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

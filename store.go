@@ -1,0 +1,70 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists parley's state. Every method is atomic. Methods return
+// *Error with the kinds documented on each; any other failure is
+// KindInternal. Lookups are scoped: a resource of another Scope is
+// KindNotFound, exactly like one that does not exist.
+//
+// Implementations: sqlite (the embedded default) and, later, postgres. Both
+// run the conformance suite in package storetest.
+type Store interface {
+	// CreateRoom stores a new room. KindQuotaExceeded (Limit set) when the
+	// scope already holds maxRooms rooms; KindNotFound (ResourceLoggingConfiguration)
+	// when a referenced logging configuration does not exist.
+	CreateRoom(ctx context.Context, r *Room, maxRooms int) error
+	// Room returns a room. KindNotFound.
+	Room(ctx context.Context, s Scope, id string) (*Room, error)
+	// UpdateRoom applies u and returns the updated room. KindNotFound for the
+	// room or a referenced logging configuration.
+	UpdateRoom(ctx context.Context, s Scope, id string, u RoomUpdate) (*Room, error)
+	// DeleteRoom removes a room and its tags. KindNotFound.
+	DeleteRoom(ctx context.Context, s Scope, id string) error
+	// ListRooms returns rooms by UpdateTime descending, one page at a time.
+	// next is "" on the last page. KindInvalid for a bad NextToken;
+	// KindNotFound when filtering on a logging configuration that does not exist.
+	ListRooms(ctx context.Context, f RoomFilter) (rooms []*Room, next string, err error)
+
+	// CreateLoggingConfiguration stores a new logging configuration;
+	// KindQuotaExceeded (Limit set) past max per scope.
+	CreateLoggingConfiguration(ctx context.Context, c *LoggingConfiguration, max int) error
+	// LoggingConfiguration returns one. KindNotFound.
+	LoggingConfiguration(ctx context.Context, s Scope, id string) (*LoggingConfiguration, error)
+	// UpdateLoggingConfiguration applies u. KindNotFound.
+	UpdateLoggingConfiguration(ctx context.Context, s Scope, id string, u LoggingConfigurationUpdate) (*LoggingConfiguration, error)
+	// DeleteLoggingConfiguration removes it and detaches it from every room
+	// that used it. KindNotFound.
+	DeleteLoggingConfiguration(ctx context.Context, s Scope, id string) error
+	// ListLoggingConfigurations returns them by CreateTime, one page at a time.
+	ListLoggingConfigurations(ctx context.Context, s Scope, p Page) (_ []*LoggingConfiguration, next string, _ error)
+
+	// Tags returns the tags of the resource named by an IVS ARN. KindNotFound.
+	Tags(ctx context.Context, arn ParsedARN) (map[string]string, error)
+	// UpdateTags sets and then removes tags on a resource. KindInvalid when
+	// the result would hold more than max tags; KindNotFound.
+	UpdateTags(ctx context.Context, arn ParsedARN, set map[string]string, remove []string, max int) error
+
+	// ConsumeToken records that the chat token id was used. It succeeds once
+	// per id; every later call is KindConflict. The record may be forgotten
+	// after expires, when the token can no longer be used anyway.
+	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+	// PurgeTokens forgets consumed tokens that expired before now.
+	PurgeTokens(ctx context.Context, now time.Time) error
+
+	// PutAccessKey stores a credential, replacing one with the same ID.
+	PutAccessKey(ctx context.Context, k *AccessKey) error
+	// AccessKey returns a credential. KindNotFound.
+	AccessKey(ctx context.Context, id string) (*AccessKey, error)
+	// AccessKeys lists every credential, oldest first.
+	AccessKeys(ctx context.Context) ([]*AccessKey, error)
+
+	// Secret returns the named server secret, storing gen() first if it does
+	// not exist yet. Every node sharing the store gets the same value.
+	Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+
+	Close() error
+}

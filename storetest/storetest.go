@@ -1,0 +1,435 @@
+// Package storetest is the conformance suite every parley.Store runs: the
+// same tests, unchanged, against SQLite and PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Run runs the suite. newStore returns a fresh, empty store for each subtest.
+func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, parley.Store)
+	}{
+		{"Room/CreateGet", testRoomCreateGet},
+		{"Room/NotFound", testRoomNotFound},
+		{"Room/OtherScope", testRoomOtherScope},
+		{"Room/Quota", testRoomQuota},
+		{"Room/DuplicateID", testRoomDuplicate},
+		{"Room/MissingLoggingConfiguration", testRoomMissingConfig},
+		{"Room/Update", testRoomUpdate},
+		{"Room/Delete", testRoomDelete},
+		{"Room/ListOrderAndPages", testRoomList},
+		{"Room/ListFilters", testRoomListFilters},
+		{"Room/ListBadToken", testRoomListBadToken},
+		{"LoggingConfiguration/CRUD", testConfigCRUD},
+		{"LoggingConfiguration/Quota", testConfigQuota},
+		{"LoggingConfiguration/DeleteDetaches", testConfigDeleteDetaches},
+		{"LoggingConfiguration/ListPages", testConfigList},
+		{"Tags", testTags},
+		{"Tags/Limit", testTagsLimit},
+		{"Tags/NotFound", testTagsNotFound},
+		{"ConsumeToken/Once", testConsumeToken},
+		{"AccessKeys", testAccessKeys},
+		{"Secret/Stable", testSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
+	}
+}
+
+var (
+	scopeA = parley.Scope{AccountID: "111111111111", Region: "us-east-1"}
+	scopeB = parley.Scope{AccountID: "222222222222", Region: "us-east-1"}
+	scopeC = parley.Scope{AccountID: "111111111111", Region: "eu-west-1"}
+	t0     = time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
+)
+
+func ctx() context.Context { return context.Background() }
+
+func newRoom(s parley.Scope, id string, at time.Time) *parley.Room {
+	return &parley.Room{Scope: s, ID: id, Name: "room-" + id, MaximumMessageRate: 10, MaximumMessageLength: 500,
+		LoggingConfigurationIDs: []string{}, Tags: map[string]string{}, CreateTime: at, UpdateTime: at}
+}
+
+func newConfig(s parley.Scope, id string, at time.Time) *parley.LoggingConfiguration {
+	return &parley.LoggingConfiguration{Scope: s, ID: id, Name: "cfg-" + id, Destination: parley.Destination{S3Bucket: "bucket-" + id},
+		State: parley.LoggingActive, Tags: map[string]string{}, CreateTime: at, UpdateTime: at}
+}
+
+func wantKind(t *testing.T, what string, err error, want parley.Kind) *parley.Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: err = nil, want kind %v", what, want)
+	}
+	if got := parley.KindOf(err); got != want {
+		t.Fatalf("%s: kind = %v (%v), want %v", what, got, err, want)
+	}
+	return parley.AsError(err)
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func mustCreateRoom(t *testing.T, s parley.Store, r *parley.Room) {
+	t.Helper()
+	must(t, "CreateRoom "+r.ID, s.CreateRoom(ctx(), r, 1000))
+}
+
+func mustCreateConfig(t *testing.T, s parley.Store, c *parley.LoggingConfiguration) {
+	t.Helper()
+	must(t, "CreateLoggingConfiguration "+c.ID, s.CreateLoggingConfiguration(ctx(), c, 100))
+}
+
+// Ensure a room comes back exactly as it was stored, timestamps included.
+func testRoomCreateGet(t *testing.T, s parley.Store) {
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000001", t0))
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000002", t0))
+	r := newRoom(scopeA, "room00000001", t0)
+	r.MaximumMessageRate, r.MaximumMessageLength = 5, 200
+	r.MessageReviewHandler = &parley.MessageReviewHandler{URI: "arn:aws:lambda:us-east-1:111111111111:function:f", FallbackResult: parley.ReviewDeny}
+	r.LoggingConfigurationIDs = []string{"cfg000000002", "cfg000000001"}
+	r.Tags = map[string]string{"a": "b", "empty": ""}
+	mustCreateRoom(t, s, r)
+	got, err := s.Room(ctx(), scopeA, r.ID)
+	must(t, "Room", err)
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("Room = %+v\nwant %+v", got, r)
+	}
+}
+
+func testRoomNotFound(t *testing.T, s parley.Store) {
+	_, err := s.Room(ctx(), scopeA, "nope00000000")
+	e := wantKind(t, "Room(missing)", err, parley.KindNotFound)
+	if e.Resource == nil || e.Resource.ID != "nope00000000" || e.Resource.Type != parley.ResourceRoom {
+		t.Fatalf("Resource = %+v, want ROOM nope00000000", e.Resource)
+	}
+}
+
+// Ensure tenants are isolated: another account or region sees nothing.
+func testRoomOtherScope(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	for _, sc := range []parley.Scope{scopeB, scopeC} {
+		_, err := s.Room(ctx(), sc, "room00000001")
+		wantKind(t, fmt.Sprintf("Room in %v", sc), err, parley.KindNotFound)
+		wantKind(t, "DeleteRoom other scope", s.DeleteRoom(ctx(), sc, "room00000001"), parley.KindNotFound)
+		_, err = s.UpdateRoom(ctx(), sc, "room00000001", parley.RoomUpdate{UpdateTime: t0})
+		wantKind(t, "UpdateRoom other scope", err, parley.KindNotFound)
+		rooms, _, err := s.ListRooms(ctx(), parley.RoomFilter{Scope: sc, MaxResults: 50})
+		must(t, "ListRooms", err)
+		if len(rooms) != 0 {
+			t.Fatalf("ListRooms(%v) = %d rooms, want 0", sc, len(rooms))
+		}
+	}
+}
+
+func testRoomQuota(t *testing.T, s parley.Store) {
+	for i := 0; i < 2; i++ {
+		must(t, "CreateRoom", s.CreateRoom(ctx(), newRoom(scopeA, fmt.Sprintf("room%08d", i), t0), 2))
+	}
+	e := wantKind(t, "CreateRoom over quota", s.CreateRoom(ctx(), newRoom(scopeA, "room00000009", t0), 2), parley.KindQuotaExceeded)
+	if e.Limit != 2 {
+		t.Fatalf("Limit = %d, want 2", e.Limit)
+	}
+	// The quota is per scope.
+	must(t, "CreateRoom other scope", s.CreateRoom(ctx(), newRoom(scopeB, "room00000009", t0), 2))
+}
+
+func testRoomDuplicate(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	wantKind(t, "CreateRoom duplicate", s.CreateRoom(ctx(), newRoom(scopeA, "room00000001", t0), 1000), parley.KindConflict)
+}
+
+func testRoomMissingConfig(t *testing.T, s parley.Store) {
+	mustCreateConfig(t, s, newConfig(scopeB, "cfg000000001", t0)) // exists, but in another account
+	r := newRoom(scopeA, "room00000001", t0)
+	r.LoggingConfigurationIDs = []string{"cfg000000001"}
+	e := wantKind(t, "CreateRoom with missing config", s.CreateRoom(ctx(), r, 1000), parley.KindNotFound)
+	if e.Resource == nil || e.Resource.ID != "cfg000000001" {
+		t.Fatalf("Resource = %+v, want cfg000000001", e.Resource)
+	}
+	_, err := s.Room(ctx(), scopeA, r.ID)
+	wantKind(t, "Room after failed create", err, parley.KindNotFound)
+}
+
+func testRoomUpdate(t *testing.T, s parley.Store) {
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000001", t0))
+	r := newRoom(scopeA, "room00000001", t0)
+	r.MessageReviewHandler = &parley.MessageReviewHandler{URI: "arn:aws:lambda:us-east-1:111111111111:function:f", FallbackResult: parley.ReviewAllow}
+	r.Tags = map[string]string{"k": "v"}
+	mustCreateRoom(t, s, r)
+
+	t1 := t0.Add(time.Minute)
+	name, rate := "renamed", 42
+	configs := []string{"cfg000000001"}
+	got, err := s.UpdateRoom(ctx(), scopeA, r.ID, parley.RoomUpdate{Name: &name, MaximumMessageRate: &rate, LoggingConfigurationIDs: &configs, UpdateTime: t1})
+	must(t, "UpdateRoom", err)
+	want := *r
+	want.Name, want.MaximumMessageRate, want.LoggingConfigurationIDs, want.UpdateTime = name, rate, configs, t1
+	if !reflect.DeepEqual(got, &want) {
+		t.Fatalf("UpdateRoom = %+v\nwant %+v", got, &want)
+	}
+
+	var none *parley.MessageReviewHandler
+	empty := []string{}
+	got, err = s.UpdateRoom(ctx(), scopeA, r.ID, parley.RoomUpdate{MessageReviewHandler: &none, LoggingConfigurationIDs: &empty, UpdateTime: t1})
+	must(t, "UpdateRoom remove", err)
+	if got.MessageReviewHandler != nil || len(got.LoggingConfigurationIDs) != 0 || got.Name != name {
+		t.Fatalf("after removal: handler=%v configs=%v name=%q", got.MessageReviewHandler, got.LoggingConfigurationIDs, got.Name)
+	}
+
+	missing := []string{"cfg000000009"}
+	_, err = s.UpdateRoom(ctx(), scopeA, r.ID, parley.RoomUpdate{Name: &name, LoggingConfigurationIDs: &missing, UpdateTime: t1})
+	wantKind(t, "UpdateRoom missing config", err, parley.KindNotFound)
+}
+
+func testRoomDelete(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	must(t, "DeleteRoom", s.DeleteRoom(ctx(), scopeA, "room00000001"))
+	_, err := s.Room(ctx(), scopeA, "room00000001")
+	wantKind(t, "Room after delete", err, parley.KindNotFound)
+	wantKind(t, "DeleteRoom twice", s.DeleteRoom(ctx(), scopeA, "room00000001"), parley.KindNotFound)
+}
+
+// Ensure ListRooms returns every room once, newest update first, across pages.
+func testRoomList(t *testing.T, s parley.Store) {
+	const n = 7
+	for i := 0; i < n; i++ {
+		// Two rooms share each timestamp to exercise the tie-break on ID.
+		mustCreateRoom(t, s, newRoom(scopeA, fmt.Sprintf("room%08d", i), t0.Add(time.Duration(i/2)*time.Second)))
+	}
+	var got []string
+	token := ""
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatal("ListRooms does not terminate")
+		}
+		rooms, next, err := s.ListRooms(ctx(), parley.RoomFilter{Scope: scopeA, MaxResults: 3, NextToken: token})
+		must(t, "ListRooms", err)
+		if len(rooms) > 3 {
+			t.Fatalf("page of %d rooms, want <= 3", len(rooms))
+		}
+		for _, r := range rooms {
+			got = append(got, r.ID)
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	want := []string{"room00000006", "room00000005", "room00000004", "room00000003", "room00000002", "room00000001", "room00000000"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListRooms order = %v, want %v", got, want)
+	}
+}
+
+func testRoomListFilters(t *testing.T, s parley.Store) {
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000001", t0))
+	a := newRoom(scopeA, "room0000000a", t0)
+	a.Name = "alpha"
+	a.LoggingConfigurationIDs = []string{"cfg000000001"}
+	b := newRoom(scopeA, "room0000000b", t0)
+	b.Name = "beta"
+	b.MessageReviewHandler = &parley.MessageReviewHandler{URI: "arn:aws:lambda:us-east-1:111111111111:function:f", FallbackResult: parley.ReviewAllow}
+	mustCreateRoom(t, s, a)
+	mustCreateRoom(t, s, b)
+	for _, tc := range []struct {
+		f    parley.RoomFilter
+		want string
+	}{
+		{parley.RoomFilter{Name: "alpha"}, "room0000000a"},
+		{parley.RoomFilter{MessageReviewHandlerURI: b.MessageReviewHandler.URI}, "room0000000b"},
+		{parley.RoomFilter{LoggingConfigurationID: "cfg000000001"}, "room0000000a"},
+	} {
+		tc.f.Scope, tc.f.MaxResults = scopeA, 50
+		rooms, _, err := s.ListRooms(ctx(), tc.f)
+		must(t, "ListRooms", err)
+		if len(rooms) != 1 || rooms[0].ID != tc.want {
+			t.Errorf("ListRooms(%+v) = %d rooms, want only %s", tc.f, len(rooms), tc.want)
+		}
+	}
+	_, _, err := s.ListRooms(ctx(), parley.RoomFilter{Scope: scopeA, MaxResults: 50, LoggingConfigurationID: "cfg000000009"})
+	wantKind(t, "ListRooms by missing config", err, parley.KindNotFound)
+}
+
+func testRoomListBadToken(t *testing.T, s parley.Store) {
+	_, _, err := s.ListRooms(ctx(), parley.RoomFilter{Scope: scopeA, MaxResults: 50, NextToken: "garbage!"})
+	wantKind(t, "ListRooms(bad token)", err, parley.KindInvalid)
+}
+
+func testConfigCRUD(t *testing.T, s parley.Store) {
+	c := newConfig(scopeA, "cfg000000001", t0)
+	c.Tags = map[string]string{"x": "y"}
+	mustCreateConfig(t, s, c)
+	got, err := s.LoggingConfiguration(ctx(), scopeA, c.ID)
+	must(t, "LoggingConfiguration", err)
+	if !reflect.DeepEqual(got, c) {
+		t.Fatalf("LoggingConfiguration = %+v\nwant %+v", got, c)
+	}
+	_, err = s.LoggingConfiguration(ctx(), scopeB, c.ID)
+	wantKind(t, "LoggingConfiguration other account", err, parley.KindNotFound)
+
+	t1 := t0.Add(time.Hour)
+	dest := parley.Destination{CloudWatchLogGroup: "/my/group"}
+	got, err = s.UpdateLoggingConfiguration(ctx(), scopeA, c.ID, parley.LoggingConfigurationUpdate{Destination: &dest, UpdateTime: t1})
+	must(t, "UpdateLoggingConfiguration", err)
+	if got.Destination != dest || got.Name != c.Name || !got.UpdateTime.Equal(t1) || !got.CreateTime.Equal(t0) {
+		t.Fatalf("UpdateLoggingConfiguration = %+v", got)
+	}
+	dest = parley.Destination{FirehoseStream: "stream"}
+	name := "new-name"
+	got, err = s.UpdateLoggingConfiguration(ctx(), scopeA, c.ID, parley.LoggingConfigurationUpdate{Name: &name, Destination: &dest, UpdateTime: t1})
+	must(t, "UpdateLoggingConfiguration", err)
+	if got.Destination != dest || got.Name != name {
+		t.Fatalf("UpdateLoggingConfiguration = %+v", got)
+	}
+	must(t, "DeleteLoggingConfiguration", s.DeleteLoggingConfiguration(ctx(), scopeA, c.ID))
+	wantKind(t, "DeleteLoggingConfiguration twice", s.DeleteLoggingConfiguration(ctx(), scopeA, c.ID), parley.KindNotFound)
+	_, err = s.UpdateLoggingConfiguration(ctx(), scopeA, c.ID, parley.LoggingConfigurationUpdate{Name: &name, UpdateTime: t1})
+	wantKind(t, "UpdateLoggingConfiguration deleted", err, parley.KindNotFound)
+}
+
+func testConfigQuota(t *testing.T, s parley.Store) {
+	must(t, "Create", s.CreateLoggingConfiguration(ctx(), newConfig(scopeA, "cfg000000001", t0), 1))
+	e := wantKind(t, "Create over quota", s.CreateLoggingConfiguration(ctx(), newConfig(scopeA, "cfg000000002", t0), 1), parley.KindQuotaExceeded)
+	if e.Limit != 1 {
+		t.Fatalf("Limit = %d, want 1", e.Limit)
+	}
+}
+
+// Ensure deleting a logging configuration detaches it from the rooms that used it.
+func testConfigDeleteDetaches(t *testing.T, s parley.Store) {
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000001", t0))
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000002", t0))
+	r := newRoom(scopeA, "room00000001", t0)
+	r.LoggingConfigurationIDs = []string{"cfg000000001", "cfg000000002"}
+	mustCreateRoom(t, s, r)
+	must(t, "Delete", s.DeleteLoggingConfiguration(ctx(), scopeA, "cfg000000001"))
+	got, err := s.Room(ctx(), scopeA, r.ID)
+	must(t, "Room", err)
+	if !reflect.DeepEqual(got.LoggingConfigurationIDs, []string{"cfg000000002"}) {
+		t.Fatalf("LoggingConfigurationIDs = %v, want [cfg000000002]", got.LoggingConfigurationIDs)
+	}
+}
+
+func testConfigList(t *testing.T, s parley.Store) {
+	for i := 0; i < 5; i++ {
+		mustCreateConfig(t, s, newConfig(scopeA, fmt.Sprintf("cfg%09d", i), t0))
+	}
+	mustCreateConfig(t, s, newConfig(scopeB, "cfg999999999", t0))
+	var got []string
+	token := ""
+	for pages := 0; pages < 10; pages++ {
+		cs, next, err := s.ListLoggingConfigurations(ctx(), scopeA, parley.Page{MaxResults: 2, NextToken: token})
+		must(t, "ListLoggingConfigurations", err)
+		for _, c := range cs {
+			got = append(got, c.ID)
+		}
+		if token = next; token == "" {
+			break
+		}
+	}
+	want := []string{"cfg000000000", "cfg000000001", "cfg000000002", "cfg000000003", "cfg000000004"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListLoggingConfigurations = %v, want %v", got, want)
+	}
+	_, _, err := s.ListLoggingConfigurations(ctx(), scopeA, parley.Page{MaxResults: 2, NextToken: "%%%"})
+	wantKind(t, "bad token", err, parley.KindInvalid)
+}
+
+func testTags(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	mustCreateConfig(t, s, newConfig(scopeA, "cfg000000001", t0))
+	for _, arn := range []parley.ParsedARN{
+		{Scope: scopeA, Kind: "room", ID: "room00000001"},
+		{Scope: scopeA, Kind: "logging-configuration", ID: "cfg000000001"},
+	} {
+		must(t, "UpdateTags", s.UpdateTags(ctx(), arn, map[string]string{"a": "1", "b": "2"}, nil, 50))
+		must(t, "UpdateTags", s.UpdateTags(ctx(), arn, map[string]string{"b": "3", "c": ""}, []string{"a", "zzz"}, 50))
+		got, err := s.Tags(ctx(), arn)
+		must(t, "Tags", err)
+		if want := map[string]string{"b": "3", "c": ""}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("Tags(%v) = %v, want %v", arn.Kind, got, want)
+		}
+	}
+	r, err := s.Room(ctx(), scopeA, "room00000001")
+	must(t, "Room", err)
+	if want := map[string]string{"b": "3", "c": ""}; !reflect.DeepEqual(r.Tags, want) {
+		t.Fatalf("Room.Tags = %v, want %v", r.Tags, want)
+	}
+}
+
+func testTagsLimit(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	arn := parley.ParsedARN{Scope: scopeA, Kind: "room", ID: "room00000001"}
+	must(t, "UpdateTags", s.UpdateTags(ctx(), arn, map[string]string{"a": "1", "b": "2"}, nil, 2))
+	wantKind(t, "UpdateTags over limit", s.UpdateTags(ctx(), arn, map[string]string{"c": "3"}, nil, 2), parley.KindInvalid)
+	// Overwriting an existing key does not count twice.
+	must(t, "UpdateTags overwrite", s.UpdateTags(ctx(), arn, map[string]string{"a": "9"}, nil, 2))
+	got, _ := s.Tags(ctx(), arn)
+	if want := map[string]string{"a": "9", "b": "2"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Tags = %v, want %v", got, want)
+	}
+}
+
+func testTagsNotFound(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	_, err := s.Tags(ctx(), parley.ParsedARN{Scope: scopeB, Kind: "room", ID: "room00000001"})
+	wantKind(t, "Tags other account", err, parley.KindNotFound)
+	err = s.UpdateTags(ctx(), parley.ParsedARN{Scope: scopeA, Kind: "logging-configuration", ID: "room00000001"}, map[string]string{"a": "b"}, nil, 50)
+	wantKind(t, "UpdateTags wrong kind", err, parley.KindNotFound)
+}
+
+func testConsumeToken(t *testing.T, s parley.Store) {
+	must(t, "ConsumeToken", s.ConsumeToken(ctx(), "tok1", t0.Add(time.Hour)))
+	wantKind(t, "ConsumeToken again", s.ConsumeToken(ctx(), "tok1", t0.Add(time.Hour)), parley.KindConflict)
+	must(t, "ConsumeToken other", s.ConsumeToken(ctx(), "tok2", t0.Add(time.Hour)))
+	// Purging before expiry must not make a token usable again.
+	must(t, "PurgeTokens", s.PurgeTokens(ctx(), t0))
+	wantKind(t, "ConsumeToken after early purge", s.ConsumeToken(ctx(), "tok1", t0.Add(time.Hour)), parley.KindConflict)
+	must(t, "PurgeTokens", s.PurgeTokens(ctx(), t0.Add(2*time.Hour)))
+	must(t, "ConsumeToken after expiry purge", s.ConsumeToken(ctx(), "tok1", t0.Add(3*time.Hour)))
+}
+
+func testAccessKeys(t *testing.T, s parley.Store) {
+	k1 := &parley.AccessKey{ID: "AKIAAAAAAAAAAAAAAAA1", Secret: "s1", AccountID: "111111111111", CreateTime: t0}
+	k2 := &parley.AccessKey{ID: "AKIAAAAAAAAAAAAAAAA2", Secret: "s2", AccountID: "222222222222", CreateTime: t0.Add(time.Second)}
+	must(t, "PutAccessKey", s.PutAccessKey(ctx(), k1))
+	must(t, "PutAccessKey", s.PutAccessKey(ctx(), k2))
+	got, err := s.AccessKey(ctx(), k1.ID)
+	must(t, "AccessKey", err)
+	if !reflect.DeepEqual(got, k1) {
+		t.Fatalf("AccessKey = %+v, want %+v", got, k1)
+	}
+	_, err = s.AccessKey(ctx(), "AKIAMISSING")
+	wantKind(t, "AccessKey missing", err, parley.KindNotFound)
+	k1b := *k1
+	k1b.Secret = "rotated"
+	must(t, "PutAccessKey replace", s.PutAccessKey(ctx(), &k1b))
+	keys, err := s.AccessKeys(ctx())
+	must(t, "AccessKeys", err)
+	if len(keys) != 2 || keys[0].Secret != "rotated" || keys[1].ID != k2.ID {
+		t.Fatalf("AccessKeys = %+v", keys)
+	}
+}
+
+func testSecret(t *testing.T, s parley.Store) {
+	a, err := s.Secret(ctx(), "k", func() ([]byte, error) { return []byte("first"), nil })
+	must(t, "Secret", err)
+	b, err := s.Secret(ctx(), "k", func() ([]byte, error) { return []byte("second"), nil })
+	must(t, "Secret", err)
+	if string(a) != "first" || string(b) != "first" {
+		t.Fatalf("Secret = %q then %q, want first both times", a, b)
+	}
+}
