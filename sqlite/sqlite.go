@@ -135,3 +135,6 @@ func split(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

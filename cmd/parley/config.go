@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything parley serve can be told. Each field can be set by a
+// flag or by the PARLEY_* environment variable named in its flag's usage.
+type Config struct {
+	Addr    string // listen address; "127.0.0.1:0" picks a free port
+	DataDir string // where the embedded store keeps its files
+	Store   string // "sqlite" (the embedded default)
+	Bus     string // "inmem" (the single-node default)
+
+	Region          string // region shown at start and used for unsigned requests in insecure mode
+	AccountID       string // account of the supplied or generated access key
+	AccessKeyID     string // if set with SecretAccessKey, this credential is stored and printed
+	SecretAccessKey string
+
+	// InsecureDevAuth accepts any credentials without verifying signatures.
+	// For local development only; off unless asked for.
+	InsecureDevAuth bool
+
+	ThrottleScale float64 // multiplies the AWS rate quotas; 0 disables throttling
+	RoomQuota     int     // rooms per account and region; 0 means 50,000
+	LoggingQuota  int     // logging configurations per account and region; 0 means 10
+	TokenLifetime time.Duration
+
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // text or json
+
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
+		Region: "us-east-1", ThrottleScale: 1, TokenLifetime: 60 * time.Minute,
+		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Store != "sqlite":
+		return fmt.Errorf("store %q: only sqlite is supported", c.Store)
+	case c.Bus != "inmem":
+		return fmt.Errorf("bus %q: only inmem is supported", c.Bus)
+	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
+		return errors.New("access key ID and secret access key must be given together")
+	case c.AccountID != "" && !isAccountID(c.AccountID):
+		return fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
+	case c.ThrottleScale < 0:
+		return errors.New("throttle scale must not be negative")
+	}
+	return nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
+}
+
+// flags binds c to a flag set; environment variables set the defaults.
+func (c *Config) flags(fs *flag.FlagSet) {
+	str := func(p *string, name, env, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" (env "+env+")")
+	}
+	str(&c.Addr, "addr", "PARLEY_ADDR", "listen address")
+	str(&c.DataDir, "data", "PARLEY_DATA", "data directory of the embedded store")
+	str(&c.Store, "store", "PARLEY_STORE", "state store: sqlite")
+	str(&c.Bus, "bus", "PARLEY_BUS", "message bus: inmem")
+	str(&c.Region, "region", "PARLEY_REGION", "default region")
+	str(&c.AccountID, "account-id", "PARLEY_ACCOUNT_ID", "AWS account ID of the supplied or generated access key")
+	str(&c.AccessKeyID, "access-key-id", "PARLEY_ACCESS_KEY_ID", "access key ID to accept")
+	str(&c.SecretAccessKey, "secret-access-key", "PARLEY_SECRET_ACCESS_KEY", "secret of that access key")
+	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "log level: debug, info, warn, error")
+	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "log format: text or json")
+	if v, ok := os.LookupEnv("PARLEY_INSECURE_DEV_AUTH"); ok {
+		c.InsecureDevAuth, _ = strconv.ParseBool(v)
+	}
+	fs.BoolVar(&c.InsecureDevAuth, "insecure-dev-auth", c.InsecureDevAuth,
+		"DEVELOPMENT ONLY: accept any credentials without checking signatures (env PARLEY_INSECURE_DEV_AUTH)")
+	if v, ok := os.LookupEnv("PARLEY_THROTTLE_SCALE"); ok {
+		c.ThrottleScale, _ = strconv.ParseFloat(v, 64)
+	}
+	fs.Float64Var(&c.ThrottleScale, "throttle-scale", c.ThrottleScale, "multiplier of the AWS API rate quotas; 0 disables throttling (env PARLEY_THROTTLE_SCALE)")
+	fs.IntVar(&c.RoomQuota, "room-quota", c.RoomQuota, "rooms per account and region (0: 50000)")
+	fs.IntVar(&c.LoggingQuota, "logging-quota", c.LoggingQuota, "logging configurations per account and region (0: 10)")
+	fs.DurationVar(&c.TokenLifetime, "token-lifetime", c.TokenLifetime, "how long a chat token can open a connection")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown may take")
+}
+
+// redacted returns the config as log attributes, secrets hidden.
+func (c Config) redacted() []any {
+	secret := ""
+	if c.SecretAccessKey != "" {
+		secret = "(set)"
+	}
+	return []any{"addr", c.Addr, "data", c.DataDir, "store", c.Store, "bus", c.Bus, "region", c.Region,
+		"access_key_id", c.AccessKeyID, "secret_access_key", secret, "insecure_dev_auth", c.InsecureDevAuth,
+		"throttle_scale", c.ThrottleScale, "log_level", strings.ToLower(c.LogLevel)}
+}

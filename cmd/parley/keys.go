@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/sqlite"
+)
+
+// openStore opens the store named by the data flag of a subcommand.
+func openStore(ctx context.Context, c Config) (*sqlite.Store, error) {
+	return sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db"))
+}
+
+// keys manages access keys in the store: "keys create" and "keys list".
+func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
+		return fmt.Errorf("usage: parley keys create|list [flags]")
+	}
+	sub := args[0]
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("parley keys "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if sub == "list" {
+		ks, err := s.AccessKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\n", k.ID, k.AccountID, k.CreateTime.Format("2006-01-02T15:04:05Z"))
+		}
+		return nil
+	}
+	if c.AccountID != "" && !isAccountID(c.AccountID) {
+		return fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
+	}
+	k := &parley.AccessKey{ID: c.AccessKeyID, Secret: c.SecretAccessKey, AccountID: c.AccountID, CreateTime: parley.SystemClock{}.Now()}
+	if k.ID == "" {
+		k.ID, k.Secret = parley.NewAccessKeyID(), parley.NewSecretAccessKey()
+	}
+	if k.AccountID == "" {
+		k.AccountID = parley.NewAccountID()
+	}
+	if err := s.PutAccessKey(ctx, k); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "account ID:         %s\naccess key ID:      %s\nsecret access key:  %s\n", k.AccountID, k.ID, k.Secret)
+	return nil
+}
+
+// env prints shell exports that point the AWS CLI and SDKs at this server,
+// using the first access key (or the one named by --access-key-id).
+func env(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("parley env", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var k *parley.AccessKey
+	if c.AccessKeyID != "" {
+		k, err = s.AccessKey(ctx, c.AccessKeyID)
+	} else {
+		var ks []*parley.AccessKey
+		if ks, err = s.AccessKeys(ctx); err == nil && len(ks) == 0 {
+			err = fmt.Errorf("no access keys in %s yet: start the server once first", c.DataDir)
+		} else if err == nil {
+			k = ks[0]
+		}
+	}
+	if err != nil {
+		return err
+	}
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nexport PARLEY_ENDPOINT=%s\nexport PARLEY_ACCOUNT_ID=%s\n",
+		q(k.ID), q(k.Secret), q(c.Region), q(c.Region), q("http://"+c.Addr), q(k.AccountID))
+	return nil
+}

@@ -1,0 +1,270 @@
+// Command parley runs the parley chat server, a self-hostable service that
+// speaks the Amazon IVS Chat and Amazon Chime chat APIs.
+//
+//	parley [serve] [flags]      run the server (the default)
+//	parley keys create [flags]  add an access key for an account
+//	parley keys list [flags]    list access keys
+//	parley env [flags]          print shell exports for the AWS CLI and SDKs
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/chattoken"
+	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/ivsapi"
+	"github.com/parley-chat/parley/server"
+	"github.com/parley-chat/parley/service"
+	"github.com/parley-chat/parley/sigv4"
+	"github.com/parley-chat/parley/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, stderr)
+	case "keys":
+		return keys(ctx, args, stdout, stderr)
+	case "env":
+		return env(ctx, args, stdout, stderr)
+	}
+	return fmt.Errorf("unknown command %q (want serve, keys or env)", cmd)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := NewMain()
+	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	m.Config.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m.Log = newLogger(stderr, m.Config)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	m.printBanner(stdout)
+	<-ctx.Done()
+	m.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	return m.Close(sctx)
+}
+
+func newLogger(w io.Writer, c Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Main is a running parley server: what it opened, in the order Close undoes it.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	Clock  parley.Clock
+
+	Store *sqlite.Store
+	Bus   parley.Bus
+	Key   *parley.AccessKey // the credential printed at start
+	URL   string            // http://host:port once listening
+
+	http     *http.Server
+	ln       net.Listener
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	registry *prometheus.Registry
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Log: slog.New(slog.DiscardHandler), Clock: parley.SystemClock{}}
+}
+
+// Run opens the store and bus, builds the server and starts serving. It
+// returns once the listener accepts connections.
+func (m *Main) Run(ctx context.Context) (err error) {
+	c := m.Config
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	m.Log.Info("starting parley", c.redacted()...)
+	if c.InsecureDevAuth {
+		m.Log.Warn("INSECURE DEVELOPMENT MODE: request signatures are NOT verified and any credentials are accepted. Never run this way where others can reach the port.")
+	}
+	defer func() {
+		if err != nil {
+			m.Close(context.Background())
+		}
+	}()
+
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if m.Store, err = sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db")); err != nil {
+		return err
+	}
+	m.Bus = inmem.New()
+	if m.Key, err = ensureKey(ctx, m.Store, c, m.Clock); err != nil {
+		return err
+	}
+	tokenKey, err := m.Store.Secret(ctx, "chat-token-key", chattoken.NewKey)
+	if err != nil {
+		return fmt.Errorf("chat token key: %w", err)
+	}
+	sealer, err := chattoken.NewSealer(tokenKey)
+	if err != nil {
+		return err
+	}
+
+	svc := &service.Service{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log,
+		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
+	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
+	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"}, Now: m.Clock.Now,
+		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), m.Log, m.registry, m.registry)
+	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
+
+	if m.ln, err = net.Listen("tcp", c.Addr); err != nil {
+		return err
+	}
+	m.URL = "http://" + m.ln.Addr().String()
+	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	bg, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.purgeTokens(bg)
+	}()
+	m.Log.Info("listening", "url", m.URL)
+	return nil
+}
+
+// purgeTokens forgets expired consumed chat tokens now and then.
+func (m *Main) purgeTokens(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.Store.PurgeTokens(ctx, m.Clock.Now()); err != nil && ctx.Err() == nil {
+				m.Log.Error("purging chat tokens", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops accepting requests, lets running ones finish, then closes the
+// bus and the store.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	if m.http != nil {
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.Bus != nil {
+		errs = append(errs, m.Bus.Close(ctx))
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) printBanner(w io.Writer) {
+	mode := "SigV4 signatures verified"
+	if m.Config.InsecureDevAuth {
+		mode = "INSECURE: any credentials accepted"
+	}
+	fmt.Fprintf(w, `parley is running (%s)
+  endpoint URL:       %s
+  WebSocket URL:      %s
+  region:             %s
+  AWS account ID:     %s
+  access key ID:      %s
+  secret access key:  %s
+  data directory:     %s
+
+Use it from a shell:  eval "$(go run ./cmd/parley env --data %s)"
+`, mode, m.URL, "ws"+strings.TrimPrefix(m.URL, "http"), m.Config.Region, m.Key.AccountID, m.Key.ID, m.Key.Secret,
+		m.Config.DataDir, m.Config.DataDir)
+}
+
+// ensureKey stores the configured credential, or generates one if the store
+// has none, and returns the credential to print.
+func ensureKey(ctx context.Context, s parley.Store, c Config, clock parley.Clock) (*parley.AccessKey, error) {
+	if c.AccessKeyID != "" {
+		account := c.AccountID
+		if account == "" {
+			account = "123456789012"
+		}
+		k := &parley.AccessKey{ID: c.AccessKeyID, Secret: c.SecretAccessKey, AccountID: account, CreateTime: clock.Now()}
+		return k, s.PutAccessKey(ctx, k)
+	}
+	keys, err := s.AccessKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) > 0 {
+		return keys[0], nil
+	}
+	account := c.AccountID
+	if account == "" {
+		account = parley.NewAccountID()
+	}
+	k := &parley.AccessKey{ID: parley.NewAccessKeyID(), Secret: parley.NewSecretAccessKey(), AccountID: account, CreateTime: clock.Now()}
+	return k, s.PutAccessKey(ctx, k)
+}

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"sync"
+
+	"github.com/parley-chat/parley"
+	"golang.org/x/time/rate"
+)
+
+// IVSRates are the documented IVS Chat API call quotas, in calls per second
+// per account and region (Amazon IVS Chat service quotas). None is adjustable at AWS.
+var IVSRates = map[string]float64{
+	"CreateChatToken": 200,
+	"DeleteMessage":   100, "DisconnectUser": 100, "SendEvent": 100,
+	"CreateRoom": 5, "DeleteRoom": 5, "GetRoom": 5, "ListRooms": 5, "UpdateRoom": 5,
+	"CreateLoggingConfiguration": 3, "DeleteLoggingConfiguration": 3, "GetLoggingConfiguration": 3,
+	"ListLoggingConfigurations": 3, "UpdateLoggingConfiguration": 3,
+	"ListTagsForResource": 10, "TagResource": 10, "UntagResource": 10,
+}
+
+// Limiter throttles each operation per account and region with a token
+// bucket whose rate and burst are the operation's quota.
+type Limiter struct {
+	rates map[string]float64 // "api/op" -> calls per second
+	scale float64
+
+	mu      sync.Mutex
+	buckets map[bucketKey]*rate.Limiter
+}
+
+type bucketKey struct {
+	scope   parley.Scope
+	api, op string
+}
+
+// NewLimiter returns a limiter for the given per-API rates, multiplied by
+// scale (1 enforces the AWS quotas; 0 disables throttling).
+func NewLimiter(rates map[string]map[string]float64, scale float64) *Limiter {
+	l := &Limiter{rates: map[string]float64{}, scale: scale, buckets: map[bucketKey]*rate.Limiter{}}
+	for api, ops := range rates {
+		for op, r := range ops {
+			l.rates[api+"/"+op] = r
+		}
+	}
+	return l
+}
+
+// Allow takes one token for the caller's (api, op) bucket or returns KindThrottled.
+func (l *Limiter) Allow(ctx context.Context, api, op string) error {
+	r, ok := l.rates[api+"/"+op]
+	if !ok || l.scale <= 0 {
+		return nil
+	}
+	p, _ := parley.PrincipalFromContext(ctx)
+	k := bucketKey{p.Scope, api, op}
+	l.mu.Lock()
+	b := l.buckets[k]
+	if b == nil {
+		limit := r * l.scale
+		b = rate.NewLimiter(rate.Limit(limit), max(1, int(limit)))
+		l.buckets[k] = b
+	}
+	l.mu.Unlock()
+	if !b.Allow() {
+		return &parley.Error{Kind: parley.KindThrottled, Message: "Rate exceeded for " + op, Limit: int(r * l.scale),
+			Resource: &parley.Resource{Type: parley.ResourceRoom, ID: op}}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package service
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley"
+)
+
+// System event names of the IVS messaging protocol.
+const (
+	EventDeleteMessage  = "aws:DELETE_MESSAGE"
+	EventDisconnectUser = "aws:DISCONNECT_USER"
+)
+
+// room checks the ARN and that the room exists.
+func (s *Service) room(ctx context.Context, arn parley.ParsedARN) (parley.Scope, error) {
+	sc, err := resolve(ctx, arn, "room")
+	if err != nil {
+		return sc, err
+	}
+	_, err = s.Store.Room(ctx, sc, arn.ID)
+	return sc, err
+}
+
+// SendEvent broadcasts an application event to a room and returns its ID.
+func (s *Service) SendEvent(ctx context.Context, arn parley.ParsedARN, name string, attrs map[string]string) (string, error) {
+	sc, err := s.room(ctx, arn)
+	if err != nil {
+		return "", err
+	}
+	id := parley.NewID()
+	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: name, Attributes: attrs, SendTime: s.Clock.Now()})
+	return id, nil
+}
+
+// DeleteMessage tells a room's clients to remove a message; it returns the operation ID.
+func (s *Service) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messageID, reason string) (string, error) {
+	sc, err := s.room(ctx, arn)
+	if err != nil {
+		return "", err
+	}
+	id := parley.NewID()
+	attrs := map[string]string{"MessageId": messageID, "MessageID": messageID}
+	if reason != "" {
+		attrs["Reason"] = reason
+	}
+	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: EventDeleteMessage, Attributes: attrs, SendTime: s.Clock.Now()})
+	return id, nil
+}
+
+// DisconnectUser tells the room that userID is disconnected and closes every
+// connection of that user in that room. It is not a ban: a new token connects.
+func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, userID, reason string) error {
+	sc, err := s.room(ctx, arn)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	attrs := map[string]string{"UserId": userID}
+	if reason != "" {
+		attrs["Reason"] = reason
+	}
+	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: parley.NewID(), Name: EventDisconnectUser, Attributes: attrs, SendTime: now})
+	s.publish(ctx, parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: arn.ID, UserID: userID, Reason: reason, SendTime: now})
+	return nil
+}

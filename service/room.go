@@ -1,0 +1,211 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// CreateRoomInput is a new room's settings; zero values take the defaults.
+type CreateRoomInput struct {
+	Name                    string
+	MaximumMessageRate      int
+	MaximumMessageLength    int
+	MessageReviewHandler    *parley.MessageReviewHandler
+	Tags                    map[string]string
+	LoggingConfigurationIDs []parley.ParsedARN
+}
+
+// configIDs checks that every logging configuration ARN is the caller's and returns the IDs.
+func configIDs(ctx context.Context, arns []parley.ParsedARN) ([]string, error) {
+	ids := make([]string, 0, len(arns))
+	seen := map[string]bool{}
+	for _, arn := range arns {
+		if _, err := resolve(ctx, arn, "logging-configuration"); err != nil {
+			return nil, err
+		}
+		if !seen[arn.ID] {
+			seen[arn.ID] = true
+			ids = append(ids, arn.ID)
+		}
+	}
+	return ids, nil
+}
+
+func normalizeHandler(h *parley.MessageReviewHandler) *parley.MessageReviewHandler {
+	if h == nil || h.URI == "" {
+		return nil // an empty URI means no handler
+	}
+	out := *h
+	if out.FallbackResult == "" {
+		out.FallbackResult = parley.ReviewAllow
+	}
+	return &out
+}
+
+// CreateRoom creates a room in the caller's account.
+func (s *Service) CreateRoom(ctx context.Context, in CreateRoomInput) (*parley.Room, error) {
+	sc, err := scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := configIDs(ctx, in.LoggingConfigurationIDs)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	r := &parley.Room{
+		Scope: sc, ID: parley.NewID(), Name: in.Name,
+		MaximumMessageRate: in.MaximumMessageRate, MaximumMessageLength: in.MaximumMessageLength,
+		MessageReviewHandler: normalizeHandler(in.MessageReviewHandler), LoggingConfigurationIDs: ids,
+		Tags: in.Tags, CreateTime: now, UpdateTime: now,
+	}
+	if r.MaximumMessageRate == 0 {
+		r.MaximumMessageRate = parley.DefaultMaximumMessageRate
+	}
+	if r.MaximumMessageLength == 0 {
+		r.MaximumMessageLength = parley.DefaultMaximumMessageLength
+	}
+	if r.Tags == nil {
+		r.Tags = map[string]string{}
+	}
+	if err := s.Store.CreateRoom(ctx, r, s.Limits.rooms()); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// GetRoom returns one of the caller's rooms.
+func (s *Service) GetRoom(ctx context.Context, arn parley.ParsedARN) (*parley.Room, error) {
+	sc, err := resolve(ctx, arn, "room")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Room(ctx, sc, arn.ID)
+}
+
+// UpdateRoomInput lists what to change; nil fields stay as they are.
+type UpdateRoomInput struct {
+	Name                    *string
+	MaximumMessageRate      *int
+	MaximumMessageLength    *int
+	MessageReviewHandler    *parley.MessageReviewHandler // non-nil with empty URI removes the handler
+	LoggingConfigurationIDs *[]parley.ParsedARN
+}
+
+// UpdateRoom changes a room; open connections pick up the new limits at once.
+func (s *Service) UpdateRoom(ctx context.Context, arn parley.ParsedARN, in UpdateRoomInput) (*parley.Room, error) {
+	sc, err := resolve(ctx, arn, "room")
+	if err != nil {
+		return nil, err
+	}
+	u := parley.RoomUpdate{Name: in.Name, MaximumMessageRate: in.MaximumMessageRate, MaximumMessageLength: in.MaximumMessageLength,
+		UpdateTime: s.Clock.Now()}
+	if in.MessageReviewHandler != nil {
+		h := normalizeHandler(in.MessageReviewHandler)
+		u.MessageReviewHandler = &h
+	}
+	if in.LoggingConfigurationIDs != nil {
+		ids, err := configIDs(ctx, *in.LoggingConfigurationIDs)
+		if err != nil {
+			return nil, err
+		}
+		u.LoggingConfigurationIDs = &ids
+	}
+	r, err := s.Store.UpdateRoom(ctx, sc, arn.ID, u)
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, parley.Event{Type: parley.EventRoomUpdated, Room: sc, RoomID: r.ID, SendTime: u.UpdateTime})
+	return r, nil
+}
+
+// DeleteRoom deletes a room; every connection to it is closed.
+func (s *Service) DeleteRoom(ctx context.Context, arn parley.ParsedARN) error {
+	sc, err := resolve(ctx, arn, "room")
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteRoom(ctx, sc, arn.ID); err != nil {
+		return err
+	}
+	s.publish(ctx, parley.Event{Type: parley.EventRoomDeleted, Room: sc, RoomID: arn.ID, SendTime: s.Clock.Now()})
+	return nil
+}
+
+// ListRoomsInput filters and pages ListRooms.
+type ListRoomsInput struct {
+	Name                    string
+	MessageReviewHandlerURI string
+	LoggingConfiguration    *parley.ParsedARN
+	MaxResults              int // zero means 50
+	NextToken               string
+}
+
+// ListRooms lists the caller's rooms, most recently updated first.
+func (s *Service) ListRooms(ctx context.Context, in ListRoomsInput) ([]*parley.Room, string, error) {
+	sc, err := scope(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	f := parley.RoomFilter{Scope: sc, Name: in.Name, MessageReviewHandlerURI: in.MessageReviewHandlerURI, MaxResults: in.MaxResults, NextToken: in.NextToken}
+	if f.MaxResults == 0 {
+		f.MaxResults = 50
+	}
+	if in.LoggingConfiguration != nil {
+		if _, err := resolve(ctx, *in.LoggingConfiguration, "logging-configuration"); err != nil {
+			return nil, "", err
+		}
+		f.LoggingConfigurationID = in.LoggingConfiguration.ID
+	}
+	return s.Store.ListRooms(ctx, f)
+}
+
+// CreateChatTokenInput is what a chat token grants.
+type CreateChatTokenInput struct {
+	Room            parley.ParsedARN
+	UserID          string
+	Capabilities    []parley.Capability
+	SessionDuration time.Duration // zero means 60 minutes
+	Attributes      map[string]string
+}
+
+// CreateChatToken mints a single-use token for one connection to a room.
+func (s *Service) CreateChatToken(ctx context.Context, in CreateChatTokenInput) (string, *parley.ChatToken, error) {
+	sc, err := resolve(ctx, in.Room, "room")
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := s.Store.Room(ctx, sc, in.Room.ID); err != nil {
+		return "", nil, err
+	}
+	now := s.Clock.Now()
+	d := in.SessionDuration
+	if d == 0 {
+		d = parley.DefaultSessionDuration
+	}
+	t := &parley.ChatToken{ID: parley.NewID() + parley.NewID(), Room: sc, RoomID: in.Room.ID, UserID: in.UserID,
+		Capabilities: dedupe(in.Capabilities), Attributes: in.Attributes, IssueTime: now, SessionExpires: now.Add(d)}
+	t.TokenExpires = now.Add(s.Limits.tokenLifetime())
+	if t.TokenExpires.After(t.SessionExpires) {
+		t.TokenExpires = t.SessionExpires
+	}
+	tok, err := s.Tokens.Seal(t)
+	if err != nil {
+		return "", nil, parley.Internal("service.CreateChatToken", err)
+	}
+	return tok, t, nil
+}
+
+func dedupe(caps []parley.Capability) []parley.Capability {
+	var out []parley.Capability
+	seen := map[parley.Capability]bool{}
+	for _, c := range caps {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
