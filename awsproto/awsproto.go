@@ -83,6 +83,8 @@ func Decode(body []byte, v any) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &te) && te.Field == "":
+		return &parley.Error{Kind: parley.KindInvalid, Message: "request body must be a JSON object", Err: err}
 	case errors.As(err, &te):
 		return parley.Invalid(te.Field, "must be of type %s", jsonType(te.Type.Kind().String()))
 	default:
