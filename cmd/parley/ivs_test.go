@@ -394,7 +394,7 @@ func TestCreateChatToken(t *testing.T) {
 	room := must(c.CreateRoom(ctx(), &ivschat.CreateRoomInput{}))(t, "CreateRoom")
 	before := time.Now().Add(-time.Second)
 	out := must(c.CreateChatToken(ctx(), &ivschat.CreateChatTokenInput{RoomIdentifier: room.Arn, UserId: aws.String("user-42"),
-		Capabilities: []types.ChatTokenCapability{types.ChatTokenCapabilitySendMessage, types.ChatTokenCapabilityDeleteMessage, types.ChatTokenCapabilitySendMessage},
+		Capabilities:             []types.ChatTokenCapability{types.ChatTokenCapabilitySendMessage, types.ChatTokenCapabilityDeleteMessage, types.ChatTokenCapabilitySendMessage},
 		SessionDurationInMinutes: aws.Int32(30), Attributes: map[string]string{"displayName": "Ada"}}))(t, "CreateChatToken")
 	if d := out.SessionExpirationTime.Sub(before); d < 30*time.Minute || d > 30*time.Minute+5*time.Second {
 		t.Fatalf("sessionExpirationTime %v is %v after the call, want 30m", out.SessionExpirationTime, d)
