@@ -101,13 +101,20 @@ func signedRequest(t *testing.T, m *Main, method, path string, body []byte, serv
 	if err != nil {
 		t.Fatal(err)
 	}
+	return do(t, sign(t, req, body, service, time.Now()))
+}
+
+// sign signs req with the test credential as of at, over payload (which
+// need not be the body req carries).
+func sign(t *testing.T, req *http.Request, payload []byte, service string, at time.Time) *http.Request {
+	t.Helper()
 	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(body)
+	sum := sha256.Sum256(payload)
 	if err := v4.NewSigner().SignHTTP(ctx(), aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret},
-		req, hex.EncodeToString(sum[:]), service, testRegion, time.Now()); err != nil {
+		req, hex.EncodeToString(sum[:]), service, testRegion, at); err != nil {
 		t.Fatal(err)
 	}
-	return do(t, req)
+	return req
 }
 
 func do(t *testing.T, req *http.Request) rawResponse {

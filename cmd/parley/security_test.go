@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivschat"
+	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
+)
+
+// Ensure one account never sees or touches another's rooms, and regions are apart.
+func TestTenancy(t *testing.T) {
+	m := MustRunMain(t)
+	var out bytes.Buffer
+	if err := run(ctx(), []string{"keys", "create", "--data", m.Config.DataDir, "--account-id", "210987654321",
+		"--access-key-id", "AKIAOTHERACCOUNT0001", "--secret-access-key", "other-secret"}, &out, &out); err != nil {
+		t.Fatalf("keys create: %v\n%s", err, out.String())
+	}
+	a, b := IVS(m), IVSAs(m, "AKIAOTHERACCOUNT0001", "other-secret", testRegion)
+	room := must(a.CreateRoom(ctx(), &ivschat.CreateRoomInput{Name: aws.String("private")}))(t, "CreateRoom")
+
+	// Account B, using A's ARN verbatim, and using its own account in the ARN.
+	ownARN := strings.Replace(aws.ToString(room.Arn), testAccount, "210987654321", 1)
+	for _, arn := range []string{aws.ToString(room.Arn), ownARN} {
+		var nf *types.ResourceNotFoundException
+		if _, err := b.GetRoom(ctx(), &ivschat.GetRoomInput{Identifier: aws.String(arn)}); !errors.As(err, &nf) {
+			t.Fatalf("B GetRoom(%s) = %v, want ResourceNotFoundException", arn, err)
+		}
+		if _, err := b.DeleteRoom(ctx(), &ivschat.DeleteRoomInput{Identifier: aws.String(arn)}); !errors.As(err, &nf) {
+			t.Fatalf("B DeleteRoom(%s) = %v, want ResourceNotFoundException", arn, err)
+		}
+		if _, err := b.CreateChatToken(ctx(), &ivschat.CreateChatTokenInput{RoomIdentifier: aws.String(arn), UserId: aws.String("x")}); !errors.As(err, &nf) {
+			t.Fatalf("B CreateChatToken(%s) = %v, want ResourceNotFoundException", arn, err)
+		}
+		if _, err := b.TagResource(ctx(), &ivschat.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"x": "y"}}); !errors.As(err, &nf) {
+			t.Fatalf("B TagResource(%s) = %v, want ResourceNotFoundException", arn, err)
+		}
+	}
+	if list := must(b.ListRooms(ctx(), &ivschat.ListRoomsInput{}))(t, "B ListRooms"); len(list.Rooms) != 0 {
+		t.Fatalf("B ListRooms = %d rooms, want 0", len(list.Rooms))
+	}
+	// The same account in another region is another partition.
+	eu := IVSAs(m, testKeyID, testSecret, "eu-west-1")
+	if list := must(eu.ListRooms(ctx(), &ivschat.ListRoomsInput{}))(t, "eu ListRooms"); len(list.Rooms) != 0 {
+		t.Fatalf("eu-west-1 ListRooms = %d rooms, want 0", len(list.Rooms))
+	}
+	euRoom := must(eu.CreateRoom(ctx(), &ivschat.CreateRoomInput{}))(t, "eu CreateRoom")
+	if !strings.HasPrefix(aws.ToString(euRoom.Arn), "arn:aws:ivschat:eu-west-1:"+testAccount+":room/") {
+		t.Fatalf("eu room ARN = %s", aws.ToString(euRoom.Arn))
+	}
+	// A's room is untouched.
+	if got := must(a.GetRoom(ctx(), &ivschat.GetRoomInput{Identifier: room.Arn}))(t, "A GetRoom"); len(got.Tags) != 0 {
+		t.Fatalf("A's room tags = %v, want none", got.Tags)
+	}
+}
+
+// Ensure unsigned, badly signed, expired and unknown-key requests are refused
+// with the 403 errors AWS clients know.
+func TestAuthentication(t *testing.T) {
+	m := MustRunMain(t)
+	tests := []struct {
+		name   string
+		client *ivschat.Client
+		code   string
+	}{
+		{"wrong secret", IVSAs(m, testKeyID, "not-the-secret", testRegion), "InvalidSignatureException"},
+		{"unknown key", IVSAs(m, "AKIANOBODY0000000000", testSecret, testRegion), "UnrecognizedClientException"},
+		{"anonymous", ivschat.NewFromConfig(aws.Config{Region: testRegion, Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1},
+			func(o *ivschat.Options) { o.BaseEndpoint = aws.String(m.URL) }), "MissingAuthenticationTokenException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.client.ListRooms(ctx(), &ivschat.ListRoomsInput{})
+			ae := wantAPIError(t, "ListRooms", err, tt.code)
+			var re interface{ HTTPStatusCode() int }
+			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
+				t.Fatalf("status = %v, want 403", err)
+			}
+			if ae.ErrorMessage() == "" {
+				t.Fatal("error has no message")
+			}
+		})
+	}
+	raw := []struct {
+		name    string
+		body    string
+		signed  string
+		at      time.Time
+		errType string
+	}{
+		{"clock 20 minutes behind", `{}`, `{}`, time.Now().Add(-20 * time.Minute), "InvalidSignatureException"},
+		{"clock 20 minutes ahead", `{}`, `{}`, time.Now().Add(20 * time.Minute), "InvalidSignatureException"},
+		{"body not the one signed", `{"name":"a"}`, `{"name":"b"}`, time.Now(), "InvalidSignatureException"},
+	}
+	for _, tt := range raw {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", m.URL+"/CreateRoom", strings.NewReader(tt.body))
+			resp := do(t, sign(t, req, []byte(tt.signed), "ivschat", tt.at))
+			if resp.Status != http.StatusForbidden || resp.Header.Get("X-Amzn-Errortype") != tt.errType {
+				t.Fatalf("got %d %s %s, want 403 %s", resp.Status, resp.Header.Get("X-Amzn-Errortype"), resp.Body, tt.errType)
+			}
+		})
+	}
+	if list := must(IVS(m).ListRooms(ctx(), &ivschat.ListRoomsInput{}))(t, "ListRooms"); len(list.Rooms) != 0 {
+		t.Fatalf("a refused request created a room: %+v", list.Rooms)
+	}
+}
+
+// Ensure the documented quotas throttle with a ThrottlingException carrying
+// the limit: typed where the model lists it (SendEvent), by code elsewhere.
+func TestThrottling(t *testing.T) {
+	m := MustRunMain(t, func(c *Config) { c.ThrottleScale = 1 })
+	c := IVS(m)
+	created := 0
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		if _, err = c.CreateRoom(ctx(), &ivschat.CreateRoomInput{}); err == nil {
+			created++
+		}
+	}
+	wantAPIError(t, "CreateRoom past 5/s", err, "ThrottlingException")
+	if created < 5 || created > 10 {
+		t.Fatalf("%d CreateRoom calls passed before throttling, want about 5", created)
+	}
+	room := must(c.ListRooms(ctx(), &ivschat.ListRoomsInput{}))(t, "ListRooms") // its own bucket
+	var throttled *types.ThrottlingException
+	for i := 0; i < 300 && throttled == nil; i++ {
+		_, err := c.SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Rooms[0].Arn, EventName: aws.String("e")})
+		if err != nil && !errors.As(err, &throttled) {
+			t.Fatalf("SendEvent: %v", err)
+		}
+	}
+	if throttled == nil || throttled.Limit != 100 || aws.ToString(throttled.ResourceId) == "" {
+		t.Fatalf("300 SendEvent calls at once: throttled = %+v, want ThrottlingException with limit 100", throttled)
+	}
+}
+
+// Ensure the insecure development mode is off by default and, when asked
+// for, accepts any credential with the account taken from the key.
+func TestInsecureDevAuth(t *testing.T) {
+	m := MustRunMain(t, func(c *Config) { c.InsecureDevAuth = true })
+	c := IVSAs(m, "111122223333", "anything", "ap-south-1")
+	room := must(c.CreateRoom(ctx(), &ivschat.CreateRoomInput{}))(t, "CreateRoom")
+	if !strings.HasPrefix(aws.ToString(room.Arn), "arn:aws:ivschat:ap-south-1:111122223333:room/") {
+		t.Fatalf("ARN = %s, want account 111122223333 in ap-south-1", aws.ToString(room.Arn))
+	}
+	if d := DefaultConfig(); d.InsecureDevAuth {
+		t.Fatal("insecure mode is on by default")
+	}
+}
+
+// Ensure /healthz answers and /metrics counts requests by operation and status.
+func TestHealthAndMetrics(t *testing.T) {
+	m := MustRunMain(t)
+	must(IVS(m).ListRooms(ctx(), &ivschat.ListRoomsInput{}))(t, "ListRooms")
+	IVS(m).GetRoom(ctx(), &ivschat.GetRoomInput{Identifier: aws.String(roomARN("missing00000"))})
+	resp := do(t, mustRequest(t, "GET", m.URL+"/healthz"))
+	if resp.Status != 200 || !strings.Contains(string(resp.Body), "ok") {
+		t.Fatalf("/healthz = %d %s", resp.Status, resp.Body)
+	}
+	resp = do(t, mustRequest(t, "GET", m.URL+"/metrics"))
+	for _, want := range []string{
+		`parley_requests_total{api="ivschat",op="ListRooms",status="200"} 1`,
+		`parley_requests_total{api="ivschat",op="GetRoom",status="404"} 1`,
+		`parley_request_duration_seconds_bucket{api="ivschat",op="ListRooms"`,
+	} {
+		if !strings.Contains(string(resp.Body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
