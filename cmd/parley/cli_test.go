@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/testenv"
+)
+
+// awsCLI runs the real AWS CLI against m with the test credential, isolated
+// from any configuration of the user's.
+type awsCLI struct {
+	t    *testing.T
+	path string
+	m    *Main
+}
+
+func newCLI(t *testing.T, m *Main) *awsCLI { return &awsCLI{t: t, path: testenv.AWSCLI(t), m: m} }
+
+// run returns the CLI's standard output and error, and its exit code.
+func (c *awsCLI) run(args ...string) (string, int) {
+	c.t.Helper()
+	cmd := exec.Command(c.path, append([]string{"--endpoint-url", c.m.URL, "--output", "text"}, args...)...)
+	home := c.t.TempDir()
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret, "AWS_DEFAULT_REGION="+testRegion,
+		"AWS_REGION="+testRegion, "AWS_CONFIG_FILE="+home+"/config", "AWS_SHARED_CREDENTIALS_FILE="+home+"/credentials", "HOME="+home,
+		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		c.t.Fatalf("aws %v: %v", args, err)
+	}
+	return strings.TrimSpace(string(out)), 0
+}
+
+// mustRun runs the CLI and fails the test on a non-zero exit.
+func (c *awsCLI) mustRun(args ...string) string {
+	c.t.Helper()
+	out, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("aws %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// Ensure the real AWS CLI drives the control plane: create a room, mint a
+// token, disconnect a user, and read a typed error.
+func TestAWSCLI(t *testing.T) {
+	m := MustRunMain(t)
+	cli := newCLI(t, m)
+	arn := cli.mustRun("ivschat", "create-room", "--name", "cli-room", "--tags", "team=chat", "--query", "arn")
+	if !strings.HasPrefix(arn, "arn:aws:ivschat:us-east-1:"+testAccount+":room/") {
+		t.Fatalf("create-room arn = %q", arn)
+	}
+	tok := cli.mustRun("ivschat", "create-chat-token", "--room-identifier", arn, "--user-id", "cli-user",
+		"--capabilities", "SEND_MESSAGE", "DELETE_MESSAGE", "--session-duration-in-minutes", "5", "--query", "token")
+	if len(tok) < 50 || strings.ContainsAny(tok, "=+/ ") {
+		t.Fatalf("create-chat-token token = %q", tok)
+	}
+	if out := cli.mustRun("ivschat", "disconnect-user", "--room-identifier", arn, "--user-id", "cli-user", "--reason", "bye"); out != "" {
+		t.Fatalf("disconnect-user printed %q, want nothing", out)
+	}
+	if got := cli.mustRun("ivschat", "list-tags-for-resource", "--resource-arn", arn, "--query", "tags.team"); got != "chat" {
+		t.Fatalf("list-tags-for-resource = %q", got)
+	}
+	cli.mustRun("ivschat", "untag-resource", "--resource-arn", arn, "--tag-keys", "team")
+	out, code := cli.run("ivschat", "get-room", "--identifier", strings.TrimSuffix(arn, arn[len(arn)-12:])+"missing00000")
+	if code == 0 || !strings.Contains(out, "(ResourceNotFoundException)") {
+		t.Fatalf("get-room(missing): exit %d %q, want ResourceNotFoundException", code, out)
+	}
+	out, code = cli.run("ivschat", "create-room", "--maximum-message-length", "9999")
+	if code == 0 || !strings.Contains(out, "(ValidationException)") || !strings.Contains(out, "maximumMessageLength") {
+		t.Fatalf("create-room --maximum-message-length 9999: exit %d %q, want ValidationException", code, out)
+	}
+	cli.mustRun("ivschat", "delete-room", "--identifier", arn)
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs parley's whole test suite: vet, then every Go test (with the race
+# detector where a C compiler is available). Tests that need an outside
+# program or service (the AWS CLI, ...) say SKIPPED when it is missing,
+# and fail instead when PARLEY_TEST_REQUIRE_BACKENDS=1, as in CI.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== go vet"
+go vet ./...
+
+race=()
+if command -v gcc >/dev/null 2>&1 && [ "$(go env CGO_ENABLED)" = "1" ]; then
+	race=(-race)
+else
+	echo "note: no C compiler, running without the race detector"
+fi
+
+echo "== go test ${race[*]} ./..."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+go test "${race[@]}" -count=1 -v ./... >"$log" 2>&1
+status=$?
+set -e
+# Package results and failures in full; skips are listed so none goes unseen.
+grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)' "$log" | grep -v -E '^\s*--- PASS' || true
+skipped=$(grep -E -c '^\s*--- SKIP' "$log" || true)
+passed=$(grep -E -c '^\s*--- PASS' "$log" || true)
+failed=$(grep -E -c '^\s*--- FAIL' "$log" || true)
+if [ "$skipped" -gt 0 ]; then
+	echo "SKIPPED tests (install what they name, or see README):"
+	grep -E -A1 '^\s*--- SKIP' "$log" | grep -E 'SKIPPED' | sort -u || true
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
