@@ -20,7 +20,14 @@ const (
 	EventRoomDeleted EventType = "ROOM_DELETED"
 	// EventRoomUpdated tells holders of the room's connections to reload its limits.
 	EventRoomUpdated EventType = "ROOM_UPDATED"
+	// EventAck confirms that a node carried out a command sent with ReplyTo.
+	EventAck EventType = "ACK"
 )
+
+// ControlSubject carries commands every node must carry out and acknowledge
+// (disconnections, room deletions), whether or not it holds connections of
+// the room concerned.
+const ControlSubject = "parley.control"
 
 // Sender is who sent a message.
 type Sender struct {
@@ -43,6 +50,8 @@ type Event struct {
 	UserID     string            `json:"userId,omitempty"`
 	Reason     string            `json:"reason,omitempty"`
 	SendTime   time.Time         `json:"sendTime"`
+	ReplyTo    string            `json:"replyTo,omitempty"` // where nodes acknowledge a command
+	Node       string            `json:"node,omitempty"`    // the acknowledging node
 }
 
 // RoomSubject is the bus subject of a room's traffic.

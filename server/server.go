@@ -17,6 +17,7 @@ import (
 	"github.com/parley-chat/parley/awsproto"
 	"github.com/parley-chat/parley/ivsapi"
 	"github.com/parley-chat/parley/sigv4"
+	"github.com/parley-chat/parley/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -30,6 +31,7 @@ type Authenticator interface {
 type Server struct {
 	Auth Authenticator
 	IVS  http.Handler // the IVS Chat API
+	WS   http.Handler // the IVS Chat messaging WebSocket endpoint, on any path
 	Log  *slog.Logger
 	// Health, if set, is consulted by /healthz.
 	Health func(r *http.Request) error
@@ -81,8 +83,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// api authenticates a control-plane request and hands it to its API.
+// api authenticates a control-plane request and hands it to its API;
+// WebSocket upgrades (authenticated by their chat token) go to WS.
 func (s *Server) api(rw http.ResponseWriter, r *http.Request) {
+	if s.WS != nil && ws.IsUpgrade(r) {
+		s.WS.ServeHTTP(rw, r)
+		return
+	}
 	start := time.Now()
 	ctx, info := awsproto.WithInfo(r.Context())
 	r = r.WithContext(ctx)

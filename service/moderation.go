@@ -9,7 +9,7 @@ import (
 // System event names of the IVS messaging protocol.
 const (
 	EventDeleteMessage  = "aws:DELETE_MESSAGE"
-	EventDisconnectUser = "aws:DISCONNECT_USER"
+	EventDisconnectUser = "aws:DISCONNECT_USER" // sent by the nodes' hubs with each disconnection
 )
 
 // room checks the ARN and that the room exists.
@@ -49,18 +49,19 @@ func (s *Service) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messa
 }
 
 // DisconnectUser tells the room that userID is disconnected and closes every
-// connection of that user in that room. It is not a ban: a new token connects.
+// connection of that user in that room, on every node, before it returns.
+// It is not a ban: a new token connects.
 func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, userID, reason string) error {
 	sc, err := s.room(ctx, arn)
 	if err != nil {
 		return err
 	}
-	now := s.Clock.Now()
-	attrs := map[string]string{"UserId": userID}
-	if reason != "" {
-		attrs["Reason"] = reason
-	}
-	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: parley.NewID(), Name: EventDisconnectUser, Attributes: attrs, SendTime: now})
-	s.publish(ctx, parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: arn.ID, UserID: userID, Reason: reason, SendTime: now})
-	return nil
+	return s.Disconnect(ctx, sc, arn.ID, userID, reason, "")
+}
+
+// Disconnect is DisconnectUser for a room already resolved; requestID is the
+// messaging request that asked for it, if any, and travels with the notice.
+func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
+	return s.command(ctx, parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: roomID, ID: parley.NewID(), RequestID: requestID,
+		UserID: userID, Reason: reason, SendTime: s.Clock.Now()})
 }

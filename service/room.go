@@ -130,8 +130,9 @@ func (s *Service) DeleteRoom(ctx context.Context, arn parley.ParsedARN) error {
 	if err := s.Store.DeleteRoom(ctx, sc, arn.ID); err != nil {
 		return err
 	}
-	s.publish(ctx, parley.Event{Type: parley.EventRoomDeleted, Room: sc, RoomID: arn.ID, SendTime: s.Clock.Now()})
-	return nil
+	// The room is gone for good; closing its connections is the command's
+	// job, and a node that misses it refuses them at the next check anyway.
+	return s.command(ctx, parley.Event{Type: parley.EventRoomDeleted, Room: sc, RoomID: arn.ID, SendTime: s.Clock.Now()})
 }
 
 // ListRoomsInput filters and pages ListRooms.

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -41,14 +42,32 @@ func (l Limits) tokenLifetime() time.Duration {
 	return l.TokenLifetime
 }
 
+// Nodes lists the nodes that hold live connections. A command that closes
+// connections (DisconnectUser, DeleteRoom) returns only once every one of
+// them has confirmed it.
+type Nodes interface {
+	Live(ctx context.Context) ([]string, error)
+}
+
+// StaticNodes is a fixed set of nodes: a single-node server is StaticNodes{itsID}.
+type StaticNodes []string
+
+// Live returns the nodes.
+func (n StaticNodes) Live(context.Context) ([]string, error) { return n, nil }
+
 // Service is parley's IVS Chat operations.
 type Service struct {
 	Store  parley.Store
 	Bus    parley.Bus
+	Nodes  Nodes
 	Clock  parley.Clock
 	Tokens *chattoken.Sealer
 	Limits Limits
 	Log    *slog.Logger
+
+	// CommandTimeout bounds how long a command waits for every node to
+	// confirm it; zero means 15 seconds.
+	CommandTimeout time.Duration
 }
 
 // scope returns the caller's tenant; a missing principal is a programming error.
@@ -85,10 +104,67 @@ func kindName(kind string) string {
 	return kind
 }
 
+// PublishRoom sends room traffic (messages and events) to every node that
+// holds connections in the room.
+func (s *Service) PublishRoom(ctx context.Context, ev parley.Event) error {
+	return s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev)
+}
+
 // publish sends ev after a committed write. Delivery is best effort: the
 // write stands, and readers re-check the Store, so a failure is logged.
 func (s *Service) publish(ctx context.Context, ev parley.Event) {
-	if err := s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev); err != nil {
+	if err := s.PublishRoom(ctx, ev); err != nil {
 		s.Log.ErrorContext(ctx, "bus publish failed", "type", ev.Type, "room", ev.RoomID, "err", err)
 	}
+}
+
+// command sends ev to every node on the control subject and waits until
+// each live node has confirmed that it carried it out. A node that does not
+// answer in time makes the call fail with KindUnavailable, rather than
+// report a revocation that may not have happened.
+func (s *Service) command(ctx context.Context, ev parley.Event) error {
+	nodes, err := s.Nodes.Live(ctx)
+	if err != nil {
+		return err
+	}
+	waiting := map[string]bool{}
+	for _, n := range nodes {
+		waiting[n] = true
+	}
+	if ev.ID == "" {
+		ev.ID = parley.NewID()
+	}
+	ev.ReplyTo = "parley.reply." + ev.ID + parley.NewID()
+	acks := make(chan string, len(nodes)+1)
+	cancel, err := s.Bus.Subscribe(ctx, ev.ReplyTo, func(ack parley.Event) {
+		select {
+		case acks <- ack.Node:
+		default:
+		}
+	})
+	if err != nil {
+		return &parley.Error{Kind: parley.KindUnavailable, Op: "service.command", Message: "message bus unavailable", Err: err}
+	}
+	defer cancel()
+	if err := s.Bus.Publish(ctx, parley.ControlSubject, ev); err != nil {
+		return &parley.Error{Kind: parley.KindUnavailable, Op: "service.command", Message: "message bus unavailable", Err: err}
+	}
+	timeout := s.CommandTimeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for len(waiting) > 0 {
+		select {
+		case n := <-acks:
+			delete(waiting, n)
+		case <-timer.C:
+			return &parley.Error{Kind: parley.KindUnavailable, Op: "service.command",
+				Message: fmt.Sprintf("%d node(s) did not confirm within %s", len(waiting), timeout)}
+		case <-ctx.Done():
+			return &parley.Error{Kind: parley.KindUnavailable, Op: "service.command", Message: "request cancelled", Err: ctx.Err()}
+		}
+	}
+	return nil
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sigv4"
 	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -103,6 +104,7 @@ type Main struct {
 
 	Store *sqlite.Store
 	Bus   parley.Bus
+	Hub   *ws.Hub
 	Key   *parley.AccessKey // the credential printed at start
 	URL   string            // http://host:port once listening
 
@@ -154,14 +156,21 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 
-	svc := &service.Service{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log,
+	nodeID := parley.NewID()
+	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log,
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
-	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"}, Now: m.Clock.Now,
+	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: nodeID, PingInterval: c.PingInterval,
+		Reviewer: &ws.HTTPReviewer{Endpoints: c.ReviewEndpoints, Timeout: c.ReviewTimeout}})
+	if err := m.Hub.Run(ctx); err != nil {
+		return err
+	}
+	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"},
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), m.Log, m.registry, m.registry)
+	srv.WS = m.Hub
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
 
 	if m.ln, err = net.Listen("tcp", c.Addr); err != nil {
@@ -210,6 +219,9 @@ func (m *Main) Close(ctx context.Context) error {
 		if err := m.http.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if m.Hub != nil {
+		errs = append(errs, m.Hub.Shutdown(ctx))
 	}
 	if m.cancel != nil {
 		m.cancel()

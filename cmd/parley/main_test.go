@@ -31,7 +31,16 @@ const (
 // temporary directory, throttling off unless configure turns it on.
 func MustRunMain(t *testing.T, configure ...func(*Config)) *Main {
 	t.Helper()
+	return MustRunMainClock(t, nil, configure...)
+}
+
+// MustRunMainClock is MustRunMain with the server's clock set (nil: the system clock).
+func MustRunMainClock(t *testing.T, clock parley.Clock, configure ...func(*Config)) *Main {
+	t.Helper()
 	m := NewMain()
+	if clock != nil {
+		m.Clock = clock
+	}
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.DataDir = filepath.Join(t.TempDir(), "data")
 	m.Config.AccessKeyID, m.Config.SecretAccessKey, m.Config.AccountID = testKeyID, testSecret, testAccount
@@ -128,4 +137,3 @@ func do(t *testing.T, req *http.Request) rawResponse {
 	return rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-var _ = parley.KindInternal

@@ -1,0 +1,284 @@
+package ws
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley"
+	"golang.org/x/time/rate"
+)
+
+// Limits of one connection.
+const (
+	maxFrame        = 64 << 10         // a client frame larger than this closes the connection (1009)
+	maxQueuedFrames = 1024             // a reader this far behind is disconnected as slow
+	maxQueuedBytes  = 4 << 20          // likewise for bytes
+	writeTimeout    = 10 * time.Second // a write that takes longer drops the connection
+	closeWait       = 2 * time.Second  // how long to wait for the peer's close frame
+	requestRate     = 10               // messaging requests per second per connection
+)
+
+// conn is one client connection. While idle it holds no buffers and no
+// goroutine but the reader blocked in the kernel: frames are read straight
+// from the socket, and the writer goroutine exists only while frames are
+// queued.
+type conn struct {
+	hub   *Hub
+	nc    net.Conn
+	room  *room
+	grant *parley.ChatToken
+	ip    string
+
+	lastRead atomic.Int64 // Unix nanoseconds of the last frame read, for dead-peer detection
+	limiter  *rate.Limiter
+
+	mu         sync.Mutex
+	queue      [][]byte
+	queued     int
+	writing    bool
+	closing    bool // a close frame is queued; nothing else will be
+	peerClosed bool // the peer sent its close frame first
+	closed     bool
+	done       chan struct{} // closed once the socket is closed
+}
+
+// send queues a compiled frame. A connection whose queue is full is too
+// slow to keep up with its room and is dropped rather than let it stall others.
+func (c *conn) send(frame []byte) {
+	c.mu.Lock()
+	if c.closing || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= maxQueuedFrames || c.queued+len(frame) > maxQueuedBytes {
+		c.mu.Unlock()
+		c.hub.log.Warn("disconnecting slow client", "room", c.room.key.id, "user", c.grant.UserID)
+		c.closeWith(ws.StatusPolicyViolation, "slow consumer")
+		return
+	}
+	c.enqueueLocked(frame)
+	c.mu.Unlock()
+}
+
+func (c *conn) enqueueLocked(frame []byte) {
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	if !c.writing {
+		c.writing = true
+		go c.writeLoop()
+	}
+}
+
+// sendJSON queues a text frame with payload.
+func (c *conn) sendJSON(payload []byte) { c.send(compile(ws.OpText, payload)) }
+
+// closeWith queues a close frame; the socket closes when the peer answers
+// or after closeWait. Frames queued before it are written first.
+func (c *conn) closeWith(code ws.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.closed {
+		return
+	}
+	c.closing = true
+	c.enqueueLocked(compile(ws.OpClose, ws.NewCloseFrameBody(code, reason)))
+}
+
+func (c *conn) writeLoop() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		batch := net.Buffers(c.queue)
+		c.queue, c.queued = nil, 0
+		closing, peerClosed := c.closing, c.peerClosed
+		c.mu.Unlock()
+
+		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := batch.WriteTo(c.nc); err != nil {
+			c.kill()
+			return
+		}
+		if closing {
+			// The close frame was the last one queued and is now written.
+			if peerClosed {
+				c.kill()
+			} else {
+				time.AfterFunc(closeWait, c.kill)
+			}
+		}
+	}
+}
+
+// start attaches the upgraded socket and lets queued frames flow. Until
+// then writing is true, so that nothing tries to write to a nil socket.
+func (c *conn) start(nc net.Conn) {
+	c.mu.Lock()
+	c.nc = nc
+	closed := c.closed
+	c.writing = false
+	if len(c.queue) > 0 && !closed {
+		c.writing = true
+		go c.writeLoop()
+	}
+	c.mu.Unlock()
+	if closed {
+		nc.Close()
+		return
+	}
+	go c.readLoop()
+}
+
+// kill closes the socket at once and forgets the connection.
+func (c *conn) kill() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.queue = nil
+	nc := c.nc
+	c.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
+	close(c.done)
+	c.hub.remove(c)
+}
+
+// readLoop reads frames until the connection ends.
+func (c *conn) readLoop() {
+	var message []byte
+	for {
+		h, err := ws.ReadHeader(c.nc)
+		if err != nil {
+			c.kill()
+			return
+		}
+		c.lastRead.Store(time.Now().UnixNano())
+		if !h.Masked {
+			c.protocolError(ws.StatusProtocolError, "client frames must be masked")
+			return
+		}
+		if h.Length > maxFrame || int64(len(message))+h.Length > maxFrame {
+			c.protocolError(ws.StatusMessageTooBig, "frame too large")
+			return
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(c.nc, payload); err != nil {
+			c.kill()
+			return
+		}
+		ws.Cipher(payload, h.Mask, 0)
+
+		switch h.OpCode {
+		case ws.OpPing:
+			c.send(compile(ws.OpPong, payload))
+		case ws.OpPong:
+		case ws.OpClose:
+			c.mu.Lock()
+			initiated := c.closing
+			c.peerClosed = true
+			c.mu.Unlock()
+			if initiated {
+				c.kill() // the peer answered our close
+				return
+			}
+			code, _ := ws.ParseCloseFrameData(payload)
+			if code == 0 {
+				code = ws.StatusNormalClosure
+			}
+			c.closeWith(code, "") // the writer closes the socket once this is written
+			return
+		case ws.OpText, ws.OpBinary, ws.OpContinuation:
+			message = append(message, payload...)
+			if !h.Fin {
+				continue
+			}
+			if c.isClosing() {
+				message = nil
+				continue
+			}
+			c.handle(message)
+			message = nil
+		default:
+			c.protocolError(ws.StatusProtocolError, "unknown opcode")
+			return
+		}
+	}
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing || c.closed
+}
+
+// protocolError closes the connection for a WebSocket protocol violation.
+func (c *conn) protocolError(code ws.StatusCode, reason string) {
+	c.closeWith(code, reason)
+}
+
+// fail answers a request with an ERROR frame.
+func (c *conn) fail(requestID string, code int, msg string) {
+	c.sendJSON(errorFrame(requestID, code, msg))
+}
+
+// handle runs one client request. Every request gets either its broadcast
+// or an ERROR: the JS client's promises have no timeout.
+func (c *conn) handle(payload []byte) {
+	var req request
+	if err := json.Unmarshal(payload, &req); err != nil {
+		c.fail("", 400, "request must be a JSON object")
+		return
+	}
+	requestID, _, ok := str(req.RequestID)
+	if !ok {
+		c.fail("", 400, "RequestId must be a string")
+		return
+	}
+	now := c.hub.clock.Now()
+	if !now.Before(c.grant.SessionExpires) {
+		c.fail(requestID, 401, "connection expired")
+		return
+	}
+	if c.limiter == nil {
+		c.limiter = rate.NewLimiter(requestRate, requestRate)
+	}
+	if !c.limiter.AllowN(now, 1) {
+		c.fail(requestID, 429, "too many requests on this connection")
+		return
+	}
+	action, _, ok := str(req.Action)
+	if !ok {
+		c.fail(requestID, 400, "Action must be a string")
+		return
+	}
+	switch action {
+	case actionSendMessage:
+		c.hub.sendMessage(c, requestID, &req)
+	case actionDeleteMessage:
+		c.hub.deleteMessage(c, requestID, &req)
+	case actionDisconnectUser:
+		c.hub.disconnectUser(c, requestID, &req)
+	case "":
+		c.fail(requestID, 400, "Action is required")
+	default:
+		c.fail(requestID, 400, "unknown Action "+action)
+	}
+}
+
+// compile returns a server frame (unmasked) ready to write.
+func compile(op ws.OpCode, payload []byte) []byte {
+	b, _ := ws.CompileFrame(ws.NewFrame(op, true, payload))
+	return b
+}

@@ -1,0 +1,100 @@
+package ws
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley"
+)
+
+// IsUpgrade reports whether r asks for a WebSocket.
+func IsUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// ServeHTTP accepts a messaging connection on any path. The chat token is
+// the requested subprotocol and is echoed back. A token that cannot be used
+// is refused at the upgrade with a plain HTTP error: answering ERROR 401
+// after accepting would make the JS client reconnect in a loop.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token := strings.TrimSpace(strings.Split(r.Header.Get("Sec-WebSocket-Protocol"), ",")[0])
+	if token == "" {
+		http.Error(w, "missing chat token: pass it as the WebSocket subprotocol", http.StatusUnauthorized)
+		return
+	}
+	grant, err := h.tokens.Open(token)
+	if err != nil {
+		http.Error(w, "invalid chat token", http.StatusUnauthorized)
+		return
+	}
+	now := h.clock.Now()
+	if !now.Before(grant.TokenExpires) {
+		http.Error(w, "chat token expired", http.StatusUnauthorized)
+		return
+	}
+	if !now.Before(grant.SessionExpires) {
+		http.Error(w, "chat session expired", http.StatusUnauthorized)
+		return
+	}
+	info, err := h.store.Room(r.Context(), grant.Room, grant.RoomID)
+	if err != nil {
+		if parley.KindOf(err) == parley.KindNotFound {
+			http.Error(w, "room not found", http.StatusNotFound)
+			return
+		}
+		h.log.Error("loading room for connection", "room", grant.RoomID, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	// Spent in the store, so a token opens one connection once across all nodes.
+	if err := h.store.ConsumeToken(r.Context(), grant.ID, grant.TokenExpires); err != nil {
+		if parley.KindOf(err) == parley.KindConflict {
+			http.Error(w, "chat token already used", http.StatusUnauthorized)
+			return
+		}
+		h.log.Error("consuming chat token", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	// Register before answering the upgrade: once the client sees 101 it is
+	// connected as far as it knows, and a DisconnectUser issued from then on
+	// must find it. Frames queued meanwhile wait for start.
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	c := &conn{hub: h, grant: grant, ip: ip, done: make(chan struct{}), writing: true}
+	c.lastRead.Store(time.Now().UnixNano())
+	if !h.add(c, info) {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	// A DeleteRoom that committed between the check above and add found no
+	// connection to close: look again now that c is registered.
+	if _, err := h.store.Room(r.Context(), grant.Room, grant.RoomID); err != nil {
+		c.kill()
+		http.Error(w, "room not found", http.StatusNotFound)
+		return
+	}
+	up := ws.HTTPUpgrader{Timeout: 10 * time.Second, Protocol: func(p string) bool { return p == token }}
+	nc, rw, _, err := up.Upgrade(r, w)
+	if err != nil {
+		c.kill() // the upgrader answered the client
+		return
+	}
+	if rw != nil && rw.Reader.Buffered() > 0 {
+		nc = &bufferedConn{Conn: nc, r: rw.Reader}
+	}
+	// The reader runs on a fresh goroutine, whose stack starts small; this
+	// one's may have grown while serving the request.
+	c.start(nc)
+}
+
+// bufferedConn reads what the HTTP server had already buffered first.
+type bufferedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }

@@ -1,0 +1,372 @@
+// Package ws serves the Amazon IVS Chat Messaging API over WebSocket (the
+// protocol the amazon-ivs-chat-messaging client speaks) and holds this
+// node's live connections, indexed by room and by (room, user), so that
+// disconnections and room deletions close exactly the right sockets.
+//
+// Close codes. The official JS client treats any close that completes the
+// closing handshake as final ("serverDisconnect", no reconnect) and any
+// abnormal end (1006) as a reason to reconnect with a fresh token. So:
+//   - DisconnectUser, DeleteRoom: close frame 1000, the client stays away;
+//   - session expiry: ERROR 401 and close 1000, the client fetches a new token;
+//   - slow consumer: close frame 1008; protocol errors: 1002 or 1009;
+//   - server shutdown: the socket is closed without a close frame, so clients
+//     reconnect, to another node behind the load balancer.
+package ws
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/chattoken"
+	"golang.org/x/time/rate"
+)
+
+// Service is what the hub needs from the operations layer.
+type Service interface {
+	// PublishRoom sends room traffic (messages and events) to every node.
+	PublishRoom(ctx context.Context, ev parley.Event) error
+	// Disconnect tells the room userID is disconnected and closes the
+	// user's connections in the room on every node.
+	Disconnect(ctx context.Context, room parley.Scope, roomID, userID, reason, requestID string) error
+}
+
+// Store is what the hub reads from the store.
+type Store interface {
+	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
+	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+}
+
+// Config tunes the hub; zero values take the defaults named.
+type Config struct {
+	NodeID       string
+	PingInterval time.Duration // zero means 30 seconds
+	Reviewer     Reviewer      // nil: rooms with a review handler use their fallback result
+}
+
+// Hub holds this node's connections.
+type Hub struct {
+	store  Store
+	bus    parley.Bus
+	svc    Service
+	tokens *chattoken.Sealer
+	clock  parley.Clock
+	log    *slog.Logger
+	cfg    Config
+
+	mu       sync.RWMutex
+	rooms    map[roomKey]*room
+	shutdown bool
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type roomKey struct {
+	scope parley.Scope
+	id    string
+}
+
+// room is this node's view of a room with local connections.
+type room struct {
+	key     roomKey
+	conns   map[*conn]struct{}
+	users   map[string]map[*conn]struct{}
+	unsub   func()
+	mu      sync.Mutex // guards settings and limiter
+	info    *parley.Room
+	limiter *rate.Limiter // the room's maximumMessageRatePerSecond, on this node
+}
+
+func (r *room) settings() (*parley.Room, *rate.Limiter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.info, r.limiter
+}
+
+func (r *room) setInfo(info *parley.Room) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.info == nil || r.info.MaximumMessageRate != info.MaximumMessageRate {
+		r.limiter = rate.NewLimiter(rate.Limit(info.MaximumMessageRate), info.MaximumMessageRate)
+	}
+	r.info = info
+}
+
+// NewHub returns a hub; call Run before serving connections.
+func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, clock parley.Clock, log *slog.Logger, cfg Config) *Hub {
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = 30 * time.Second
+	}
+	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}}
+}
+
+// Run subscribes to node-wide commands and starts the sweeper that expires
+// sessions and pings idle connections.
+func (h *Hub) Run(ctx context.Context) error {
+	cancel, err := h.bus.Subscribe(ctx, parley.ControlSubject, func(ev parley.Event) {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.command(ev)
+		}()
+	})
+	if err != nil {
+		return err
+	}
+	bg, stop := context.WithCancel(context.Background())
+	h.cancel = func() { stop(); cancel() }
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.sweeper(bg)
+	}()
+	return nil
+}
+
+// Shutdown refuses new connections and drops every open one without a
+// close frame, which makes clients reconnect (elsewhere).
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.shutdown = true
+	var all []*conn
+	for _, r := range h.rooms {
+		for c := range r.conns {
+			all = append(all, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.kill()
+	}
+	if h.cancel != nil {
+		h.cancel()
+	}
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Count returns how many connections this node holds.
+func (h *Hub) Count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, r := range h.rooms {
+		n += len(r.conns)
+	}
+	return n
+}
+
+// add registers c in its room, subscribing to the room's traffic on the
+// room's first local connection.
+func (h *Hub) add(c *conn, info *parley.Room) bool {
+	key := roomKey{info.Scope, info.ID}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutdown {
+		return false
+	}
+	r := h.rooms[key]
+	if r == nil {
+		r = &room{key: key, conns: map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{}}
+		r.setInfo(info)
+		unsub, err := h.bus.Subscribe(context.Background(), parley.RoomSubject(key.scope, key.id), func(ev parley.Event) { h.roomEvent(r, ev) })
+		if err != nil {
+			h.log.Error("subscribing to room", "room", key.id, "err", err)
+			return false
+		}
+		r.unsub = unsub
+		h.rooms[key] = r
+	}
+	c.room = r
+	r.conns[c] = struct{}{}
+	u := r.users[c.grant.UserID]
+	if u == nil {
+		u = map[*conn]struct{}{}
+		r.users[c.grant.UserID] = u
+	}
+	u[c] = struct{}{}
+	return true
+}
+
+// remove forgets c, unsubscribing from the room after its last local connection.
+func (h *Hub) remove(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := c.room
+	if r == nil || h.rooms[r.key] != r {
+		return
+	}
+	delete(r.conns, c)
+	if u := r.users[c.grant.UserID]; u != nil {
+		delete(u, c)
+		if len(u) == 0 {
+			delete(r.users, c.grant.UserID)
+		}
+	}
+	if len(r.conns) == 0 {
+		r.unsub()
+		delete(h.rooms, r.key)
+	}
+}
+
+// roomEvent delivers room traffic from the bus to local connections.
+func (h *Hub) roomEvent(r *room, ev parley.Event) {
+	switch ev.Type {
+	case parley.EventMessage, parley.EventEvent:
+		h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)))
+	case parley.EventRoomUpdated:
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			info, err := h.store.Room(context.Background(), r.key.scope, r.key.id)
+			if err != nil {
+				if parley.KindOf(err) != parley.KindNotFound {
+					h.log.Error("reloading room", "room", r.key.id, "err", err)
+				}
+				return
+			}
+			r.setInfo(info)
+		}()
+	}
+}
+
+// broadcast queues a compiled frame to every local connection of a room.
+func (h *Hub) broadcast(key roomKey, frame []byte) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if r := h.rooms[key]; r != nil {
+		for c := range r.conns {
+			c.send(frame)
+		}
+	}
+}
+
+// conns returns the local connections of a room, or of one user in it.
+func (h *Hub) conns(key roomKey, userID string) []*conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r := h.rooms[key]
+	if r == nil {
+		return nil
+	}
+	set := r.conns
+	if userID != "" {
+		set = r.users[userID]
+	}
+	out := make([]*conn, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	return out
+}
+
+// command carries out a control command and acknowledges it.
+func (h *Hub) command(ev parley.Event) {
+	key := roomKey{ev.Room, ev.RoomID}
+	var targets []*conn
+	switch ev.Type {
+	case parley.EventDisconnect:
+		attrs := map[string]string{"UserId": ev.UserID}
+		if ev.Reason != "" {
+			attrs["Reason"] = ev.Reason
+		}
+		notice := parley.Event{Type: parley.EventEvent, ID: ev.ID, RequestID: ev.RequestID, Name: EventDisconnectUser, Attributes: attrs, SendTime: ev.SendTime}
+		// The notice goes to everyone in the room, the target included, before the target is closed.
+		h.broadcast(key, compile(ws.OpText, eventFrame(notice)))
+		targets = h.conns(key, ev.UserID)
+		for _, c := range targets {
+			c.closeWith(ws.StatusNormalClosure, "disconnected")
+		}
+	case parley.EventRoomDeleted:
+		targets = h.conns(key, "")
+		for _, c := range targets {
+			c.closeWith(ws.StatusNormalClosure, "room deleted")
+		}
+	default:
+		return
+	}
+	wait := time.NewTimer(closeWait + writeTimeout)
+	defer wait.Stop()
+	for _, c := range targets {
+		select {
+		case <-c.done:
+		case <-wait.C:
+			c.kill()
+		}
+	}
+	if ev.ReplyTo != "" {
+		if err := h.bus.Publish(context.Background(), ev.ReplyTo, parley.Event{Type: parley.EventAck, Node: h.cfg.NodeID, ID: ev.ID}); err != nil {
+			h.log.Error("acknowledging command", "type", ev.Type, "err", err)
+		}
+	}
+}
+
+// sweeper expires sessions every second and pings idle connections.
+func (h *Hub) sweeper(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	lastPing := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.Sweep()
+			if time.Since(lastPing) >= h.cfg.PingInterval {
+				lastPing = time.Now()
+				h.ping()
+			}
+		}
+	}
+}
+
+// Sweep ends every connection whose session has expired: ERROR 401 (which
+// makes the JS client reconnect with a fresh token), then a clean close.
+func (h *Hub) Sweep() {
+	now := h.clock.Now()
+	var expired []*conn
+	h.mu.RLock()
+	for _, r := range h.rooms {
+		for c := range r.conns {
+			if !now.Before(c.grant.SessionExpires) {
+				expired = append(expired, c)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range expired {
+		c.fail("", 401, "connection expired")
+		c.closeWith(ws.StatusNormalClosure, "session expired")
+	}
+}
+
+// ping sends a ping to every connection and drops those silent for two intervals.
+func (h *Hub) ping() {
+	frame := compile(ws.OpPing, nil)
+	deadline := time.Now().Add(-2 * h.cfg.PingInterval).UnixNano()
+	var dead []*conn
+	h.mu.RLock()
+	for _, r := range h.rooms {
+		for c := range r.conns {
+			if c.lastRead.Load() < deadline {
+				dead = append(dead, c)
+			} else {
+				c.send(frame)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range dead {
+		c.kill()
+	}
+}
