@@ -9,6 +9,14 @@ cd "$(dirname "$0")"
 echo "== go vet"
 go vet ./...
 
+# The official JS clients' tests (test/js) need their pinned packages.
+if command -v npm >/dev/null 2>&1; then
+	echo "== npm ci (test/js)"
+	npm ci --prefix test/js --no-audit --no-fund --loglevel=error >/dev/null
+else
+	echo "note: npm not found, the JS client tests will be skipped"
+fi
+
 race=()
 if command -v gcc >/dev/null 2>&1 && [ "$(go env CGO_ENABLED)" = "1" ]; then
 	race=(-race)

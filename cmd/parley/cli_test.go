@@ -48,7 +48,7 @@ func (c *awsCLI) mustRun(args ...string) string {
 }
 
 // Ensure the real AWS CLI drives the control plane: create a room, mint a
-// token, disconnect a user, and read a typed error.
+// token, disconnect a live user, and read typed errors.
 func TestAWSCLI(t *testing.T) {
 	m := MustRunMain(t)
 	cli := newCLI(t, m)
@@ -61,8 +61,19 @@ func TestAWSCLI(t *testing.T) {
 	if len(tok) < 50 || strings.ContainsAny(tok, "=+/ ") {
 		t.Fatalf("create-chat-token token = %q", tok)
 	}
+	// The token the CLI minted opens a live connection, which disconnect-user closes.
+	live := dial(t, m, tok)
 	if out := cli.mustRun("ivschat", "disconnect-user", "--room-identifier", arn, "--user-id", "cli-user", "--reason", "bye"); out != "" {
 		t.Fatalf("disconnect-user printed %q, want nothing", out)
+	}
+	if n := m.Hub.Count(); n != 0 {
+		t.Fatalf("after disconnect-user the hub holds %d connections, want 0", n)
+	}
+	if f := live.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["Reason"] != "bye" {
+		t.Fatalf("live client got %+v", f)
+	}
+	if code := live.wantClose(); code != 1000 {
+		t.Fatalf("close code %d, want 1000", code)
 	}
 	if got := cli.mustRun("ivschat", "list-tags-for-resource", "--resource-arn", arn, "--query", "tags.team"); got != "chat" {
 		t.Fatalf("list-tags-for-resource = %q", got)
