@@ -54,6 +54,23 @@ type Event struct {
 	Node       string            `json:"node,omitempty"`    // the acknowledging node
 }
 
+// System event names of the IVS Chat messaging protocol.
+const (
+	EventNameDeleteMessage  = "aws:DELETE_MESSAGE"
+	EventNameDisconnectUser = "aws:DISCONNECT_USER"
+)
+
+// DisconnectNotice returns the room event that announces a disconnection
+// command to the room: aws:DISCONNECT_USER with the command's ID.
+func DisconnectNotice(cmd Event) Event {
+	attrs := map[string]string{"UserId": cmd.UserID}
+	if cmd.Reason != "" {
+		attrs["Reason"] = cmd.Reason
+	}
+	return Event{Type: EventEvent, Room: cmd.Room, RoomID: cmd.RoomID, ID: cmd.ID, RequestID: cmd.RequestID,
+		Name: EventNameDisconnectUser, Attributes: attrs, SendTime: cmd.SendTime}
+}
+
 // RoomSubject is the bus subject of a room's traffic.
 func RoomSubject(s Scope, roomID string) string {
 	return "parley.room." + s.AccountID + "." + s.Region + "." + roomID

@@ -6,12 +6,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// System event names of the IVS messaging protocol.
-const (
-	EventDeleteMessage  = "aws:DELETE_MESSAGE"
-	EventDisconnectUser = "aws:DISCONNECT_USER" // sent by the nodes' hubs with each disconnection
-)
-
 // room checks the ARN and that the room exists.
 func (s *Service) room(ctx context.Context, arn parley.ParsedARN) (parley.Scope, error) {
 	sc, err := resolve(ctx, arn, "room")
@@ -44,7 +38,7 @@ func (s *Service) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messa
 	if reason != "" {
 		attrs["Reason"] = reason
 	}
-	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: EventDeleteMessage, Attributes: attrs, SendTime: s.Clock.Now()})
+	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: parley.EventNameDeleteMessage, Attributes: attrs, SendTime: s.Clock.Now()})
 	return id, nil
 }
 
@@ -62,6 +56,10 @@ func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, user
 // Disconnect is DisconnectUser for a room already resolved; requestID is the
 // messaging request that asked for it, if any, and travels with the notice.
 func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
-	return s.command(ctx, parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: roomID, ID: parley.NewID(), RequestID: requestID,
-		UserID: userID, Reason: reason, SendTime: s.Clock.Now()})
+	cmd := parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: roomID, ID: parley.NewID(), RequestID: requestID,
+		UserID: userID, Reason: reason, SendTime: s.Clock.Now()}
+	err := s.command(ctx, cmd)
+	// Every node sends the room this notice; it is logged once, here.
+	s.record(ctx, parley.DisconnectNotice(cmd))
+	return err
 }

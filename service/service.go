@@ -55,6 +55,11 @@ type StaticNodes []string
 // Live returns the nodes.
 func (n StaticNodes) Live(context.Context) ([]string, error) { return n, nil }
 
+// ChatLog records room traffic for the room's logging configurations.
+type ChatLog interface {
+	Record(ctx context.Context, ev parley.Event)
+}
+
 // Service is parley's IVS Chat operations.
 type Service struct {
 	Store  parley.Store
@@ -64,6 +69,8 @@ type Service struct {
 	Tokens *chattoken.Sealer
 	Limits Limits
 	Log    *slog.Logger
+	// ChatLog, if set, records room traffic for the room's logging configurations.
+	ChatLog ChatLog
 
 	// CommandTimeout bounds how long a command waits for every node to
 	// confirm it; zero means 15 seconds.
@@ -106,8 +113,19 @@ func kindName(kind string) string {
 
 // PublishRoom sends room traffic (messages and events) to every node that
 // holds connections in the room.
+// The publishing node logs it, so each record is written once.
 func (s *Service) PublishRoom(ctx context.Context, ev parley.Event) error {
-	return s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev)
+	if err := s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev); err != nil {
+		return err
+	}
+	s.record(ctx, ev)
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, ev parley.Event) {
+	if s.ChatLog != nil {
+		s.ChatLog.Record(ctx, ev)
+	}
 }
 
 // publish sends ev after a committed write. Delivery is best effort: the

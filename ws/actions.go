@@ -8,12 +8,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// System event names of the messaging protocol.
-const (
-	EventDeleteMessage  = "aws:DELETE_MESSAGE"
-	EventDisconnectUser = "aws:DISCONNECT_USER"
-)
-
 // Messaging limits.
 const (
 	maxContent   = 500  // code points, whatever the room allows
@@ -110,7 +104,7 @@ func (h *Hub) deleteMessage(c *conn, requestID string, req *request) {
 		attributes["Reason"] = reason
 	}
 	h.publish(c, parley.Event{Type: parley.EventEvent, Room: info.Scope, RoomID: info.ID, ID: parley.NewID(), RequestID: requestID,
-		Name: EventDeleteMessage, Attributes: attributes, SendTime: h.clock.Now()})
+		Name: parley.EventNameDeleteMessage, Attributes: attributes, SendTime: h.clock.Now()})
 }
 
 func (h *Hub) disconnectUser(c *conn, requestID string, req *request) {

@@ -2,7 +2,6 @@ package ws
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/awsproto"
@@ -35,6 +34,10 @@ type outFrame struct {
 	ErrorCode    int               `json:"ErrorCode,omitempty"`
 	ErrorMessage string            `json:"ErrorMessage,omitempty"`
 }
+
+// Frame renders room traffic (a message or an event) as the frame room
+// members receive; chat logs record the same payload.
+func Frame(ev parley.Event) []byte { return eventFrame(ev) }
 
 // eventFrame renders a bus event as the frame room members receive.
 func eventFrame(ev parley.Event) []byte {
@@ -109,6 +112,3 @@ func attrSize(m map[string]string) int {
 	}
 	return n
 }
-
-// now formats t as SendTime.
-func sendTime(t time.Time) string { return awsproto.Time(t) }

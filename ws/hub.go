@@ -276,13 +276,8 @@ func (h *Hub) command(ev parley.Event) {
 	var targets []*conn
 	switch ev.Type {
 	case parley.EventDisconnect:
-		attrs := map[string]string{"UserId": ev.UserID}
-		if ev.Reason != "" {
-			attrs["Reason"] = ev.Reason
-		}
-		notice := parley.Event{Type: parley.EventEvent, ID: ev.ID, RequestID: ev.RequestID, Name: EventDisconnectUser, Attributes: attrs, SendTime: ev.SendTime}
 		// The notice goes to everyone in the room, the target included, before the target is closed.
-		h.broadcast(key, compile(ws.OpText, eventFrame(notice)))
+		h.broadcast(key, compile(ws.OpText, eventFrame(parley.DisconnectNotice(ev))))
 		targets = h.conns(key, ev.UserID)
 		for _, c := range targets {
 			c.closeWith(ws.StatusNormalClosure, "disconnected")

@@ -37,6 +37,7 @@ type Config struct {
 	ReviewEndpoints map[string]string
 	ReviewTimeout   time.Duration
 	PingInterval    time.Duration // WebSocket pings to detect dead peers
+	ChatLogDir      string        // where logging configurations deliver; "" means <data>/chat-logs
 
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
@@ -95,6 +96,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.AccountID, "account-id", "PARLEY_ACCOUNT_ID", "AWS account ID of the supplied or generated access key")
 	str(&c.AccessKeyID, "access-key-id", "PARLEY_ACCESS_KEY_ID", "access key ID to accept")
 	str(&c.SecretAccessKey, "secret-access-key", "PARLEY_SECRET_ACCESS_KEY", "secret of that access key")
+	str(&c.ChatLogDir, "chat-log-dir", "PARLEY_CHAT_LOG_DIR", "where logging configurations write chat logs (default <data>/chat-logs)")
 	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "log format: text or json")
 	if v, ok := os.LookupEnv("PARLEY_INSECURE_DEV_AUTH"); ok {

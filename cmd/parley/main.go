@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/chatlog"
 	"github.com/parley-chat/parley/chattoken"
 	"github.com/parley-chat/parley/inmem"
 	"github.com/parley-chat/parley/ivsapi"
@@ -113,6 +114,7 @@ type Main struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	registry *prometheus.Registry
+	chatLog  *chatlog.Logger
 }
 
 // NewMain returns a Main with the default configuration.
@@ -156,8 +158,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 
+	logDir := c.ChatLogDir
+	if logDir == "" {
+		logDir = filepath.Join(c.DataDir, "chat-logs")
+	}
+	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
 	nodeID := parley.NewID()
-	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log,
+	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: nodeID, PingInterval: c.PingInterval,
@@ -229,6 +236,9 @@ func (m *Main) Close(ctx context.Context) error {
 	m.wg.Wait()
 	if m.Bus != nil {
 		errs = append(errs, m.Bus.Close(ctx))
+	}
+	if m.chatLog != nil {
+		errs = append(errs, m.chatLog.Close())
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())

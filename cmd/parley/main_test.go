@@ -136,4 +136,3 @@ func do(t *testing.T, req *http.Request) rawResponse {
 	b, _ := io.ReadAll(resp.Body)
 	return rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
-

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -373,5 +375,59 @@ func TestMessageReview(t *testing.T) {
 	}
 	if calls.Load() != 4 {
 		t.Fatalf("review endpoint called %d times, want 4", calls.Load())
+	}
+}
+
+// Ensure a room's traffic is written to its logging configurations' folders as JSON lines.
+func TestChatLogging(t *testing.T) {
+	m := MustRunMain(t)
+	c := IVS(m)
+	s3 := must(c.CreateLoggingConfiguration(ctx(), &ivschat.CreateLoggingConfigurationInput{
+		DestinationConfiguration: &types.DestinationConfigurationMemberS3{Value: types.S3DestinationConfiguration{BucketName: aws.String("chat-archive")}}}))(t, "CreateLoggingConfiguration")
+	cw := must(c.CreateLoggingConfiguration(ctx(), &ivschat.CreateLoggingConfigurationInput{
+		DestinationConfiguration: &types.DestinationConfigurationMemberCloudWatchLogs{Value: types.CloudWatchLogsDestinationConfiguration{LogGroupName: aws.String("/ivs/chat")}}}))(t, "CreateLoggingConfiguration")
+	room := newRoom(t, m, &ivschat.CreateRoomInput{LoggingConfigurationIdentifiers: []string{aws.ToString(s3.Arn), aws.ToString(cw.Arn)}})
+	unlogged := newRoom(t, m, nil)
+	u := dial(t, m, token(t, m, room.Arn, "writer", capSend))
+	u.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m1", "Content": "for the record"})
+	msg := u.reply("m1")
+	must(c.SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("app:x")}))(t, "SendEvent")
+	must(c.DisconnectUser(ctx(), &ivschat.DisconnectUserInput{RoomIdentifier: room.Arn, UserId: aws.String("writer")}))(t, "DisconnectUser")
+	must(c.SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: unlogged.Arn, EventName: aws.String("app:x")}))(t, "SendEvent")
+
+	for _, dir := range []string{"s3/chat-archive", "cloudwatch-logs/ivs_chat"} {
+		files, _ := filepath.Glob(filepath.Join(m.Config.DataDir, "chat-logs", dir, "*.jsonl"))
+		if len(files) != 1 || !strings.Contains(filepath.Base(files[0]), aws.ToString(room.Id)) {
+			t.Fatalf("%s holds %v, want one file for the room", dir, files)
+		}
+		b, _ := os.ReadFile(files[0])
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("%s: %d records, want 3:\n%s", dir, len(lines), b)
+		}
+		type record struct {
+			EventTimestamp string `json:"event_timestamp"`
+			Type, Version  string
+			RoomARN        string `json:"room_arn"`
+			Payload        frame
+		}
+		var recs []record
+		for _, l := range lines {
+			var rec record
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatalf("record %q: %v", l, err)
+			}
+			recs = append(recs, rec)
+		}
+		if recs[0].Type != "MESSAGE" || recs[0].Payload.ID != msg.ID || recs[0].Payload.Content != "for the record" || recs[0].Version != "1.0" ||
+			recs[0].RoomARN != aws.ToString(room.Arn) || recs[0].EventTimestamp == "" {
+			t.Fatalf("message record = %+v", recs[0])
+		}
+		if recs[1].Type != "EVENT" || recs[1].Payload.EventName != "app:x" || recs[2].Payload.EventName != "aws:DISCONNECT_USER" {
+			t.Fatalf("event records = %+v, %+v", recs[1], recs[2])
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(m.Config.DataDir, "chat-logs", "*", "*", "*"+aws.ToString(unlogged.Id)+"*")); len(files) != 0 {
+		t.Fatalf("a room without logging configurations was logged: %v", files)
 	}
 }
