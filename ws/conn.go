@@ -151,8 +151,10 @@ func (c *conn) kill() {
 	if nc != nil {
 		nc.Close()
 	}
-	close(c.done)
+	// Forgotten before done is signalled: whoever waits on done (a
+	// DisconnectUser) must find the hub without it.
 	c.hub.remove(c)
+	close(c.done)
 }
 
 // readLoop reads frames until the connection ends.
