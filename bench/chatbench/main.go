@@ -1,0 +1,433 @@
+// Command chatbench measures parley's messaging endpoint under load on one
+// machine: memory per idle connection, fan-out deliveries per second, and
+// DisconnectUser call-to-close latency. It starts a parley server (the
+// binary given by -parley) and spreads the WebSocket clients over several
+// client processes (itself, re-run as "chatbench client"), because one
+// process may hold at most 20,000 open files here.
+//
+//	go build -o /tmp/parley ./cmd/parley && go run ./bench/chatbench -parley /tmp/parley
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ivschat"
+)
+
+const (
+	keyID   = "AKIACHATBENCH0000001"
+	secret  = "chatbench-secret-key-00000000000000000001"
+	account = "123456789012"
+)
+
+func main() {
+	if len(os.Args) > 2 && os.Args[1] == "client" {
+		if err := runClient(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	parley := flag.String("parley", "", "path of the parley binary to measure (required)")
+	memSteps := flag.String("mem", "1000,10000,19000", "connection counts at which to measure memory")
+	fanListeners := flag.Int("fanout-listeners", 10000, "listeners in the fan-out room")
+	fanMessages := flag.Int("fanout-messages", 200, "events sent to the fan-out room")
+	discConns := flag.Int("disconnect-conns", 15000, "connections open during the DisconnectUser runs")
+	discCalls := flag.Int("disconnects", 200, "DisconnectUser calls to time")
+	perClient := flag.Int("per-client", 5000, "connections per client process")
+	flag.Parse()
+	if *parley == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	b := &bench{parley: *parley, perClient: *perClient}
+	var steps []int
+	for _, s := range strings.Split(*memSteps, ",") {
+		n, _ := strconv.Atoi(s)
+		steps = append(steps, n)
+	}
+	for _, run := range []func() error{
+		func() error { return b.memory(steps) },
+		func() error { return b.fanout(*fanListeners, *fanMessages) },
+		func() error { return b.disconnects(*discConns, *discCalls) },
+	} {
+		if err := run(); err != nil {
+			fmt.Fprintln(os.Stderr, "chatbench:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+type bench struct {
+	parley    string
+	perClient int
+
+	srv     *exec.Cmd
+	url     string
+	ivs     *ivschat.Client
+	clients []*client
+}
+
+// start runs a fresh parley server.
+func (b *bench) start() error {
+	dir, err := os.MkdirTemp("", "chatbench")
+	if err != nil {
+		return err
+	}
+	b.srv = exec.Command(b.parley, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--throttle-scale", "0",
+		"--access-key-id", keyID, "--secret-access-key", secret, "--account-id", account, "--log-level", "error", "--debug-addr", os.Getenv("CHATBENCH_DEBUG_ADDR"))
+	b.srv.Stderr = os.Stderr
+	b.srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if chatbench dies
+	out, err := b.srv.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := b.srv.Start(); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "endpoint URL:"); ok {
+			b.url = strings.TrimSpace(v)
+			break
+		}
+	}
+	go io.Copy(io.Discard, out)
+	if b.url == "" {
+		return errors.New("parley did not start")
+	}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, "")}
+	b.ivs = ivschat.NewFromConfig(cfg, func(o *ivschat.Options) { o.BaseEndpoint = aws.String(b.url) })
+	return nil
+}
+
+// stop ends the server and the client processes.
+func (b *bench) stop() {
+	for _, c := range b.clients {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+	}
+	b.clients = nil
+	b.srv.Process.Kill()
+	b.srv.Wait()
+}
+
+// rss returns the server's resident memory in bytes.
+func (b *bench) rss() int64 {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.srv.Process.Pid))
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(data)
+	if m == nil {
+		return 0
+	}
+	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return kb << 10
+}
+
+// metric reads one unlabelled value from the server's /metrics.
+func (b *bench) metric(name string) float64 {
+	resp, err := http.Get(b.url + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+func (b *bench) room() (string, error) {
+	out, err := b.ivs.CreateRoom(context.Background(), &ivschat.CreateRoomInput{MaximumMessageRatePerSecond: aws.Int32(100)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Arn), nil
+}
+
+// tokens mints n tokens for users named by user(i) in room(i).
+func (b *bench) tokens(n int, room, user func(int) string) ([]string, error) {
+	toks := make([]string, n)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				out, err := b.ivs.CreateChatToken(context.Background(), &ivschat.CreateChatTokenInput{RoomIdentifier: aws.String(room(i)), UserId: aws.String(user(i)),
+					SessionDurationInMinutes: aws.Int32(180)})
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				toks[i] = aws.ToString(out.Token) + " " + user(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return nil, err
+	}
+	return toks, nil
+}
+
+// connect opens one connection per token line, in client processes of at
+// most perClient connections each, and waits until all are open.
+func (b *bench) connect(lines []string) error {
+	self, _ := os.Executable()
+	for start := 0; start < len(lines); start += b.perClient {
+		end := min(start+b.perClient, len(lines))
+		c := &client{cmd: exec.Command(self, "client", "ws"+strings.TrimPrefix(b.url, "http")+"/"), ready: make(chan int, 1)}
+		c.cmd.Stderr = os.Stderr
+		c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		stdin, _ := c.cmd.StdinPipe()
+		stdout, _ := c.cmd.StdoutPipe()
+		if err := c.cmd.Start(); err != nil {
+			return err
+		}
+		go c.watch(stdout)
+		w := bufio.NewWriter(stdin)
+		for _, l := range lines[start:end] {
+			fmt.Fprintln(w, l)
+		}
+		fmt.Fprintln(w, "GO")
+		w.Flush()
+		b.clients = append(b.clients, c)
+		if n := <-c.ready; n != end-start {
+			return fmt.Errorf("client process opened %d of %d connections", n, end-start)
+		}
+	}
+	return nil
+}
+
+// client is one client process as the orchestrator sees it.
+type client struct {
+	cmd    *exec.Cmd
+	ready  chan int
+	frames atomic.Int64
+	mu     sync.Mutex
+	closed map[string]time.Time
+}
+
+func (c *client) watch(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 3 && f[0] == "READY":
+			n, _ := strconv.Atoi(f[1])
+			c.ready <- n
+		case len(f) == 2 && f[0] == "FRAMES":
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			c.frames.Store(n)
+		case len(f) == 3 && f[0] == "CLOSED":
+			ns, _ := strconv.ParseInt(f[2], 10, 64)
+			c.mu.Lock()
+			if c.closed == nil {
+				c.closed = map[string]time.Time{}
+			}
+			c.closed[f[1]] = time.Unix(0, ns)
+			c.mu.Unlock()
+		}
+	}
+}
+
+func (b *bench) totalFrames() int64 {
+	var n int64
+	for _, c := range b.clients {
+		n += c.frames.Load()
+	}
+	return n
+}
+
+func (b *bench) closedAt(user string) (time.Time, bool) {
+	for _, c := range b.clients {
+		c.mu.Lock()
+		t, ok := c.closed[user]
+		c.mu.Unlock()
+		if ok {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Memory is read twice at each step: 10 s after the connections opened,
+// and again after the Go runtime's periodic forced GC (every 2 minutes),
+// by when the garbage of their handshakes has been collected and returned:
+// that second reading is the memory an idle connection really holds.
+const (
+	settle     = 10 * time.Second
+	settleLong = 130 * time.Second
+)
+
+// memory measures the server's memory per idle connection at each step.
+func (b *bench) memory(steps []int) error {
+	if err := b.start(); err != nil {
+		return err
+	}
+	defer b.stop()
+	room, err := b.room()
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	if p := os.Getenv("CHATBENCH_HOLD"); p != "" {
+		defer func() { fmt.Println("holding for profiling"); time.Sleep(60 * time.Second) }()
+	}
+	base, baseHeap, baseStack := b.rss(), b.metric("go_memstats_heap_inuse_bytes"), b.metric("go_memstats_stack_inuse_bytes")
+	fmt.Printf("memory per idle connection (server RSS; baseline %.1f MiB)\n", float64(base)/(1<<20))
+	fmt.Printf("%8s %6s %10s %14s %14s %15s %11s\n", "conns", "after", "RSS MiB", "RSS/conn KiB", "heap/conn KiB", "stack/conn KiB", "goroutines")
+	open := 0
+	for _, n := range steps {
+		toks, err := b.tokens(n-open, func(int) string { return room }, func(i int) string { return fmt.Sprintf("m%d", open+i) })
+		if err != nil {
+			return err
+		}
+		if err := b.connect(toks); err != nil {
+			return err
+		}
+		open = n
+		for _, wait := range []time.Duration{settle, settleLong - settle} {
+			time.Sleep(wait)
+			rss, heap, stack := b.rss(), b.metric("go_memstats_heap_inuse_bytes"), b.metric("go_memstats_stack_inuse_bytes")
+			fmt.Printf("%8d %6s %10.1f %14.2f %14.2f %15.2f %11.0f\n", n, map[bool]string{true: "10s", false: "130s"}[wait == settle],
+				float64(rss)/(1<<20), float64(rss-base)/float64(n)/1024,
+				(heap-baseHeap)/float64(n)/1024, (stack-baseStack)/float64(n)/1024, b.metric("go_goroutines"))
+		}
+	}
+	return nil
+}
+
+// fanout measures deliveries per second to a room of n listeners.
+func (b *bench) fanout(n, messages int) error {
+	if err := b.start(); err != nil {
+		return err
+	}
+	defer b.stop()
+	room, err := b.room()
+	if err != nil {
+		return err
+	}
+	toks, err := b.tokens(n, func(int) string { return room }, func(i int) string { return fmt.Sprintf("f%d", i) })
+	if err != nil {
+		return err
+	}
+	if err := b.connect(toks); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	want := int64(n) * int64(messages)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < messages; i += 4 {
+				b.ivs.SendEvent(context.Background(), &ivschat.SendEventInput{RoomIdentifier: aws.String(room), EventName: aws.String("bench"),
+					Attributes: map[string]string{"i": strconv.Itoa(i)}})
+			}
+		}(w)
+	}
+	wg.Wait()
+	deadline := time.Now().Add(2 * time.Minute)
+	for b.totalFrames() < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	d := time.Since(start)
+	got := b.totalFrames()
+	fmt.Printf("\nfan-out: %d events to a room of %d listeners: %d of %d deliveries in %v = %.0f deliveries/s\n",
+		messages, n, got, want, d.Round(time.Millisecond), float64(got)/d.Seconds())
+	return nil
+}
+
+// disconnects times DisconnectUser with conns connections open: the API
+// call's duration (it returns once the sockets are closed) and the time
+// until the client process saw the close frame.
+func (b *bench) disconnects(conns, calls int) error {
+	if err := b.start(); err != nil {
+		return err
+	}
+	defer b.stop()
+	const perRoom = 150
+	var rooms []string
+	for i := 0; i < (conns+perRoom-1)/perRoom; i++ {
+		r, err := b.room()
+		if err != nil {
+			return err
+		}
+		rooms = append(rooms, r)
+	}
+	toks, err := b.tokens(conns, func(i int) string { return rooms[i/perRoom] }, func(i int) string { return fmt.Sprintf("d%d", i) })
+	if err != nil {
+		return err
+	}
+	if err := b.connect(toks); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	var callLat, closeLat []time.Duration
+	for k := 0; k < calls; k++ {
+		i := (k * 7919) % conns // spread over rooms and client processes
+		user := fmt.Sprintf("d%d", i)
+		start := time.Now()
+		if _, err := b.ivs.DisconnectUser(context.Background(), &ivschat.DisconnectUserInput{RoomIdentifier: aws.String(rooms[i/perRoom]), UserId: aws.String(user)}); err != nil {
+			return err
+		}
+		callLat = append(callLat, time.Since(start))
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if at, ok := b.closedAt(user); ok {
+				closeLat = append(closeLat, at.Sub(start))
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("client of %s never saw the close", user)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	fmt.Printf("\nDisconnectUser with %d connections open (%d rooms of %d), %d calls:\n", conns, len(rooms), perRoom, calls)
+	fmt.Printf("  call returned (sockets closed):  p50 %v  p99 %v  max %v\n", pct(callLat, 50), pct(callLat, 99), pct(callLat, 100))
+	fmt.Printf("  client saw the close frame:      p50 %v  p99 %v  max %v\n", pct(closeLat, 50), pct(closeLat, 99), pct(closeLat, 100))
+	return nil
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
+}
