@@ -20,6 +20,9 @@ const (
 	EventRoomDeleted EventType = "ROOM_DELETED"
 	// EventRoomUpdated tells holders of the room's connections to reload its limits.
 	EventRoomUpdated EventType = "ROOM_UPDATED"
+	// EventSignOut asks every holder of device connections of Users (of the
+	// Chime account RoomID, AWS account Room.AccountID) to close them.
+	EventSignOut EventType = "SIGN_OUT"
 	// EventAck confirms that a node carried out a command sent with ReplyTo.
 	EventAck EventType = "ACK"
 )
@@ -48,6 +51,7 @@ type Event struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 	Sender     *Sender           `json:"sender,omitempty"`
 	UserID     string            `json:"userId,omitempty"`
+	Users      []string          `json:"users,omitempty"`
 	Reason     string            `json:"reason,omitempty"`
 	SendTime   time.Time         `json:"sendTime"`
 	ReplyTo    string            `json:"replyTo,omitempty"` // where nodes acknowledge a command

@@ -20,9 +20,10 @@ const (
 	KindThrottled                   // a rate limit was exceeded
 	KindQuotaExceeded               // a count quota was exceeded
 	KindUnavailable                 // a dependency is unavailable; retrying may help
+	KindUnprocessable               // well-formed, but a precondition does not hold (Chime DeleteAccount with active users)
 )
 
-var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unauthenticated", "forbidden", "throttled", "quota exceeded", "unavailable"}
+var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unauthenticated", "forbidden", "throttled", "quota exceeded", "unavailable", "unprocessable"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

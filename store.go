@@ -66,5 +66,46 @@ type Store interface {
 	// not exist yet. Every node sharing the store gets the same value.
 	Secret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
+	// CreateChimeAccount stores a new Chime account.
+	CreateChimeAccount(ctx context.Context, a *ChimeAccount) error
+	// ChimeAccount returns an account of the AWS account aws. KindNotFound.
+	ChimeAccount(ctx context.Context, aws, id string) (*ChimeAccount, error)
+	// ListChimeAccounts lists accounts by creation, one page at a time.
+	ListChimeAccounts(ctx context.Context, aws string, f ChimeAccountFilter) (_ []*ChimeAccount, next string, _ error)
+	// UpdateChimeAccount applies fn to the account atomically; an error from fn aborts. KindNotFound.
+	UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*ChimeAccount) error) (*ChimeAccount, error)
+	// DeleteChimeAccount deletes an account and its users. KindUnprocessable
+	// while a user of it is not suspended; KindNotFound.
+	DeleteChimeAccount(ctx context.Context, aws, id string) error
+
+	// CreateChimeUser stores a new user. KindConflict when the account has a
+	// user with the same e-mail address (case-insensitive); KindNotFound for the account.
+	CreateChimeUser(ctx context.Context, u *ChimeUser) error
+	// ChimeUser returns a user of an account. KindNotFound.
+	ChimeUser(ctx context.Context, aws, account, id string) (*ChimeUser, error)
+	// ListChimeUsers lists an account's users by creation, one page at a time. KindNotFound for the account.
+	ListChimeUsers(ctx context.Context, aws, account string, f ChimeUserFilter) (_ []*ChimeUser, next string, _ error)
+	// UpdateChimeUser applies fn to the user atomically; an error from fn aborts. KindNotFound.
+	UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*ChimeUser) error) (*ChimeUser, error)
+
+	// AppendAudit records a revocation or moderation call.
+	AppendAudit(ctx context.Context, r *AuditRecord) error
+	// ListAudit returns the AWS account's records, oldest first, one page at a time.
+	ListAudit(ctx context.Context, aws string, p Page) (_ []*AuditRecord, next string, _ error)
+
 	Close() error
+}
+
+// ChimeAccountFilter selects Chime accounts; zero fields do not filter.
+type ChimeAccountFilter struct {
+	NamePrefix string
+	UserEmail  string // the account with a user of this e-mail address
+	Page
+}
+
+// ChimeUserFilter selects Chime users; zero fields do not filter.
+type ChimeUserFilter struct {
+	Email    string // exact, case-insensitive
+	UserType string
+	Page
 }

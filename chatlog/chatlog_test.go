@@ -18,7 +18,9 @@ type store struct {
 	configs map[string]*parley.LoggingConfiguration
 }
 
-func (s store) Room(_ context.Context, _ parley.Scope, id string) (*parley.Room, error) { return s.room, nil }
+func (s store) Room(_ context.Context, _ parley.Scope, id string) (*parley.Room, error) {
+	return s.room, nil
+}
 func (s store) LoggingConfiguration(_ context.Context, _ parley.Scope, id string) (*parley.LoggingConfiguration, error) {
 	if c, ok := s.configs[id]; ok {
 		return c, nil

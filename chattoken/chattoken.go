@@ -23,8 +23,13 @@ import (
 // KeySize is the length of the sealing key.
 const KeySize = 32
 
-// version prefixes every token so the format can change.
-const version byte = 1
+// Every token starts with a byte naming what it is, so that a chat token
+// can never be taken for a device session or the other way round (the byte
+// is also authenticated as additional data).
+const (
+	kindChat    byte = 1
+	kindSession byte = 2
+)
 
 // Sealer mints and opens tokens with one key.
 type Sealer struct{ aead cipher.AEAD }
@@ -73,7 +78,11 @@ func (s *Sealer) Seal(t *parley.ChatToken) (string, error) {
 	for _, cap := range t.Capabilities {
 		c.Caps = append(c.Caps, string(cap))
 	}
-	plain, err := json.Marshal(c)
+	return s.seal(kindChat, c)
+}
+
+func (s *Sealer) seal(kind byte, v any) (string, error) {
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
@@ -81,8 +90,25 @@ func (s *Sealer) Seal(t *parley.ChatToken) (string, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	out := append([]byte{version}, s.aead.Seal(nonce, nonce, plain, []byte{version})...)
+	out := append([]byte{kind}, s.aead.Seal(nonce, nonce, plain, []byte{kind})...)
 	return base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+// open authenticates a token of kind and decodes its claims into v.
+func (s *Sealer) open(kind byte, token string, v any) error {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	ns := s.aead.NonceSize()
+	if err != nil || len(raw) < 1+ns+s.aead.Overhead() || raw[0] != kind {
+		return ErrInvalid
+	}
+	plain, err := s.aead.Open(nil, raw[1:1+ns], raw[1+ns:], []byte{kind})
+	if err != nil {
+		return ErrInvalid
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return ErrInvalid
+	}
+	return nil
 }
 
 // ErrInvalid means the string is not a token this server minted.
@@ -91,18 +117,9 @@ var ErrInvalid = errors.New("chattoken: invalid token")
 // Open returns the grant sealed in token, or ErrInvalid. It does not check
 // expiry or single use; the caller does, against its clock and Store.
 func (s *Sealer) Open(token string) (*parley.ChatToken, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	ns := s.aead.NonceSize()
-	if err != nil || len(raw) < 1+ns+s.aead.Overhead() || raw[0] != version {
-		return nil, ErrInvalid
-	}
-	plain, err := s.aead.Open(nil, raw[1:1+ns], raw[1+ns:], []byte{version})
-	if err != nil {
-		return nil, ErrInvalid
-	}
 	var c claims
-	if err := json.Unmarshal(plain, &c); err != nil {
-		return nil, ErrInvalid
+	if err := s.open(kindChat, token, &c); err != nil {
+		return nil, err
 	}
 	t := &parley.ChatToken{ID: c.ID, Room: parley.Scope{AccountID: c.Account, Region: c.Region}, RoomID: c.Room, UserID: c.User,
 		Attributes: c.Attrs, IssueTime: time.UnixMilli(c.Issued).UTC(), TokenExpires: time.UnixMilli(c.TokExp).UTC(),
@@ -111,4 +128,32 @@ func (s *Sealer) Open(token string) (*parley.ChatToken, error) {
 		t.Capabilities = append(t.Capabilities, parley.Capability(cap))
 	}
 	return t, nil
+}
+
+// sessionClaims is the sealed payload of a device session.
+type sessionClaims struct {
+	ID      string `json:"i"`
+	Aws     string `json:"a"`
+	Account string `json:"c"`
+	User    string `json:"u"`
+	Epoch   int64  `json:"e"`
+	Issued  int64  `json:"n"`
+	Expires int64  `json:"x"`
+}
+
+// SealSession returns the token of a device session.
+func (s *Sealer) SealSession(d *parley.DeviceSession) (string, error) {
+	return s.seal(kindSession, sessionClaims{ID: d.ID, Aws: d.AwsAccountID, Account: d.AccountID, User: d.UserID, Epoch: d.Epoch,
+		Issued: d.IssueTime.UnixMilli(), Expires: d.Expires.UnixMilli()})
+}
+
+// OpenSession returns the device session sealed in token, or ErrInvalid. The
+// caller checks expiry and that the user's session epoch still matches.
+func (s *Sealer) OpenSession(token string) (*parley.DeviceSession, error) {
+	var c sessionClaims
+	if err := s.open(kindSession, token, &c); err != nil {
+		return nil, err
+	}
+	return &parley.DeviceSession{ID: c.ID, AwsAccountID: c.Aws, AccountID: c.Account, UserID: c.User, Epoch: c.Epoch,
+		IssueTime: time.UnixMilli(c.Issued).UTC(), Expires: time.UnixMilli(c.Expires).UTC()}, nil
 }

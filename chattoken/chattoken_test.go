@@ -80,3 +80,25 @@ func TestForgery(t *testing.T) {
 		}
 	}
 }
+
+// Ensure a device session round-trips and is never accepted as a chat token, nor the reverse.
+func TestSessionKinds(t *testing.T) {
+	s := sealer(t)
+	d := &parley.DeviceSession{ID: "s1", AwsAccountID: "123456789012", AccountID: "acc", UserID: "usr", Epoch: 7,
+		IssueTime: time.UnixMilli(1700000000000).UTC(), Expires: time.UnixMilli(1700043200000).UTC()}
+	tok, err := s.SealSession(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OpenSession(tok)
+	if err != nil || !reflect.DeepEqual(got, d) {
+		t.Fatalf("OpenSession = %+v, %v; want %+v", got, err, d)
+	}
+	if _, err := s.Open(tok); err == nil {
+		t.Fatal("a device session opened as a chat token")
+	}
+	chat, _ := s.Seal(grant)
+	if _, err := s.OpenSession(chat); err == nil {
+		t.Fatal("a chat token opened as a device session")
+	}
+}

@@ -29,10 +29,11 @@ type Authenticator interface {
 
 // Server is parley's HTTP front.
 type Server struct {
-	Auth Authenticator
-	IVS  http.Handler // the IVS Chat API
-	WS   http.Handler // the IVS Chat messaging WebSocket endpoint, on any path
-	Log  *slog.Logger
+	Auth  Authenticator
+	IVS   http.Handler // the IVS Chat API
+	Chime http.Handler // the Chime API and parley's /parley/v1 extensions
+	WS    http.Handler // the IVS Chat messaging WebSocket endpoint, on any path
+	Log   *slog.Logger
 	// Health, if set, is consulted by /healthz.
 	Health func(r *http.Request) error
 
@@ -41,8 +42,8 @@ type Server struct {
 }
 
 // New returns a Server; call Handler to serve it.
-func New(auth Authenticator, ivs http.Handler, log *slog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer) *Server {
-	s := &Server{Auth: auth, IVS: ivs, Log: log, metrics: newMetrics(reg), mux: http.NewServeMux()}
+func New(auth Authenticator, ivs, chime http.Handler, log *slog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer) *Server {
+	s := &Server{Auth: auth, IVS: ivs, Chime: chime, Log: log, metrics: newMetrics(reg), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", s.api)
@@ -123,8 +124,7 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request) {
 	switch apiFor(p.Service, r) {
 	case "chime":
 		info.API = "chime"
-		awsproto.WriteError(w, r, http.StatusNotFound, "UnknownOperationException",
-			map[string]string{"Code": "NotFound", "Message": "the Chime API is not served yet"})
+		s.Chime.ServeHTTP(w, r)
 	default:
 		info.API = "ivschat"
 		s.IVS.ServeHTTP(w, r)
@@ -137,7 +137,7 @@ func apiFor(service string, r *http.Request) string {
 	if service != "" {
 		return service
 	}
-	if strings.HasPrefix(r.URL.Path, "/accounts") {
+	if strings.HasPrefix(r.URL.Path, "/accounts") || strings.HasPrefix(r.URL.Path, "/parley/") {
 		return "chime"
 	}
 	return "ivschat"
@@ -164,6 +164,7 @@ func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, info *aw
 		}
 	}
 	if apiFor("", r) == "chime" {
+		// Chime's 401 UnauthorizedClientException is what its clients model for bad credentials.
 		awsproto.WriteError(w, r, http.StatusForbidden, code, map[string]string{"Code": "Forbidden", "Message": e.Message})
 		return
 	}

@@ -61,5 +61,6 @@ func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userI
 	err := s.command(ctx, cmd)
 	// Every node sends the room this notice; it is logged once, here.
 	s.record(ctx, parley.DisconnectNotice(cmd))
+	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
 	return err
 }

@@ -71,6 +71,8 @@ type Service struct {
 	Log    *slog.Logger
 	// ChatLog, if set, records room traffic for the room's logging configurations.
 	ChatLog ChatLog
+	// Chime tunes the Chime operations.
+	Chime ChimeOptions
 
 	// CommandTimeout bounds how long a command waits for every node to
 	// confirm it; zero means 15 seconds.
@@ -134,6 +136,31 @@ func (s *Service) publish(ctx context.Context, ev parley.Event) {
 	if err := s.PublishRoom(ctx, ev); err != nil {
 		s.Log.ErrorContext(ctx, "bus publish failed", "type", ev.Type, "room", ev.RoomID, "err", err)
 	}
+}
+
+// audit records a revocation or moderation call and its outcome. A failure
+// to record is logged: it must not undo a revocation that happened.
+func (s *Service) audit(ctx context.Context, action, target string, result error) {
+	p, _ := parley.PrincipalFromContext(ctx)
+	caller := p.AccessKeyID
+	if v, ok := ctx.Value(callerKey{}).(string); ok {
+		caller = v
+	}
+	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: caller, Action: action, Target: target, Result: "ok"}
+	if result != nil {
+		r.Result = parley.AsError(result).Message
+	}
+	if err := s.Store.AppendAudit(ctx, r); err != nil {
+		s.Log.ErrorContext(ctx, "audit record lost", "action", action, "target", target, "err", err)
+	}
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx whose calls are audited as made by caller (for
+// calls that do not come through SigV4, such as a chat client's DISCONNECT_USER).
+func WithCaller(ctx context.Context, p parley.Principal, caller string) context.Context {
+	return context.WithValue(parley.NewContextWithPrincipal(ctx, p), callerKey{}, caller)
 }
 
 // command sends ev to every node on the control subject and waits until

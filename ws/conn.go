@@ -28,11 +28,17 @@ const (
 // from the socket, and the writer goroutine exists only while frames are
 // queued.
 type conn struct {
-	hub   *Hub
-	nc    net.Conn
-	room  *room
-	grant *parley.ChatToken
-	ip    string
+	hub     *Hub
+	nc      net.Conn
+	user    string
+	expires time.Time // the end of the session
+	ip      string
+
+	// An IVS chat connection has a room and a grant; a Chime device
+	// connection has a device session.
+	room   *room
+	grant  *parley.ChatToken
+	device *parley.DeviceSession
 
 	lastRead atomic.Int64 // Unix nanoseconds of the last frame read, for dead-peer detection
 	limiter  *rate.Limiter
@@ -57,7 +63,7 @@ func (c *conn) send(frame []byte) {
 	}
 	if len(c.queue) >= maxQueuedFrames || c.queued+len(frame) > maxQueuedBytes {
 		c.mu.Unlock()
-		c.hub.log.Warn("disconnecting slow client", "room", c.room.key.id, "user", c.grant.UserID)
+		c.hub.log.Warn("disconnecting slow client", "user", c.user)
 		c.closeWith(ws.StatusPolicyViolation, "slow consumer")
 		return
 	}
@@ -249,7 +255,7 @@ func (c *conn) handle(payload []byte) {
 		return
 	}
 	now := c.hub.clock.Now()
-	if !now.Before(c.grant.SessionExpires) {
+	if !now.Before(c.expires) {
 		c.fail(requestID, 401, "connection expired")
 		return
 	}
@@ -263,6 +269,10 @@ func (c *conn) handle(payload []byte) {
 	action, _, ok := str(req.Action)
 	if !ok {
 		c.fail(requestID, 400, "Action must be a string")
+		return
+	}
+	if c.device != nil {
+		c.fail(requestID, 400, "unknown Action "+action) // devices have no actions yet
 		return
 	}
 	switch action {

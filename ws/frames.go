@@ -2,6 +2,7 @@ package ws
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/awsproto"
@@ -111,4 +112,14 @@ func attrSize(m map[string]string) int {
 		n += len(k) + len(v)
 	}
 	return n
+}
+
+// EventSignedOut tells a device why it is being closed: its user was
+// signed out (LogoutUser) or suspended.
+const EventSignedOut = "parley:SIGNED_OUT"
+
+func signedOutFrame(reason string, at time.Time) []byte {
+	b, _ := json.Marshal(outFrame{Type: typeEvent, ID: parley.NewID(), EventName: EventSignedOut,
+		Attributes: map[string]string{"Reason": reason}, SendTime: awsproto.Time(at)})
+	return b
 }

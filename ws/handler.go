@@ -23,7 +23,11 @@ func IsUpgrade(r *http.Request) bool {
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(strings.Split(r.Header.Get("Sec-WebSocket-Protocol"), ",")[0])
 	if token == "" {
-		http.Error(w, "missing chat token: pass it as the WebSocket subprotocol", http.StatusUnauthorized)
+		http.Error(w, "missing token: pass it as the WebSocket subprotocol", http.StatusUnauthorized)
+		return
+	}
+	if r.URL.Path == DevicePath {
+		h.serveDevice(w, r, token)
 		return
 	}
 	grant, err := h.tokens.Open(token)
@@ -64,7 +68,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// connected as far as it knows, and a DisconnectUser issued from then on
 	// must find it. Frames queued meanwhile wait for start.
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	c := &conn{hub: h, grant: grant, ip: ip, done: make(chan struct{}), writing: true}
+	c := &conn{hub: h, grant: grant, user: grant.UserID, expires: grant.SessionExpires, ip: ip, done: make(chan struct{}), writing: true}
 	c.lastRead.Store(time.Now().UnixNano())
 	if !h.add(c, info) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
@@ -77,6 +81,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "room not found", http.StatusNotFound)
 		return
 	}
+	h.upgrade(w, r, c, token)
+}
+
+// upgrade answers the WebSocket handshake for a registered connection,
+// echoing the token as the subprotocol, and starts it.
+func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, c *conn, token string) {
 	up := ws.HTTPUpgrader{Timeout: 10 * time.Second, Protocol: func(p string) bool { return p == token }}
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
@@ -89,6 +99,61 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The reader runs on a fresh goroutine, whose stack starts small; this
 	// one's may have grown while serving the request.
 	c.start(nc)
+}
+
+// DevicePath is where signed-in Chime devices open their WebSocket, with
+// the device session token as the subprotocol.
+const DevicePath = "/parley/v1/device"
+
+// serveDevice accepts a Chime device connection. The session must be
+// unexpired and current: its user's session epoch unchanged (no LogoutUser
+// or suspension since it was issued) and the user not suspended.
+func (h *Hub) serveDevice(w http.ResponseWriter, r *http.Request, token string) {
+	d, err := h.tokens.OpenSession(token)
+	if err != nil {
+		http.Error(w, "invalid session token", http.StatusUnauthorized)
+		return
+	}
+	if !h.clock.Now().Before(d.Expires) {
+		http.Error(w, "session expired", http.StatusUnauthorized)
+		return
+	}
+	if status, msg := h.checkSession(r, d); status != 0 {
+		http.Error(w, msg, status)
+		return
+	}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	c := &conn{hub: h, device: d, user: d.UserID, expires: d.Expires, ip: ip, done: make(chan struct{}), writing: true}
+	c.lastRead.Store(time.Now().UnixNano())
+	if !h.addDevice(c) {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	// A sign-out that committed after the check above but before addDevice
+	// found no connection to close: check again now that c is registered.
+	if status, msg := h.checkSession(r, d); status != 0 {
+		c.kill()
+		http.Error(w, msg, status)
+		return
+	}
+	h.upgrade(w, r, c, token)
+}
+
+// checkSession returns an HTTP status and message if d may not connect.
+func (h *Hub) checkSession(r *http.Request, d *parley.DeviceSession) (int, string) {
+	u, err := h.store.ChimeUser(r.Context(), d.AwsAccountID, d.AccountID, d.UserID)
+	switch {
+	case parley.KindOf(err) == parley.KindNotFound:
+		return http.StatusUnauthorized, "session revoked: the user no longer exists"
+	case err != nil:
+		h.log.Error("checking device session", "err", err)
+		return http.StatusInternalServerError, "internal error"
+	case u.RegistrationStatus == parley.UserSuspended:
+		return http.StatusForbidden, "the user is suspended"
+	case u.SessionEpoch != d.Epoch:
+		return http.StatusUnauthorized, "session revoked: the user was signed out"
+	}
+	return 0, ""
 }
 
 // bufferedConn reads what the HTTP server had already buffered first.

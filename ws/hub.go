@@ -38,6 +38,7 @@ type Service interface {
 type Store interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
 	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
 }
 
 // Config tunes the hub; zero values take the defaults named.
@@ -59,6 +60,7 @@ type Hub struct {
 
 	mu       sync.RWMutex
 	rooms    map[roomKey]*room
+	devices  map[deviceKey][]*conn
 	shutdown bool
 
 	cancel context.CancelFunc
@@ -70,11 +72,16 @@ type roomKey struct {
 	id    string
 }
 
+// deviceKey is a Chime user: AWS account, Chime account, user.
+type deviceKey struct {
+	aws, account, user string
+}
+
 // room is this node's view of a room with local connections.
 type room struct {
 	key     roomKey
 	conns   map[*conn]struct{}
-	users   map[string]map[*conn]struct{}
+	users   map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
 	unsub   func()
 	mu      sync.Mutex // guards settings and limiter
 	info    *parley.Room
@@ -101,7 +108,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	if cfg.PingInterval == 0 {
 		cfg.PingInterval = 30 * time.Second
 	}
-	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}}
+	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}}
 }
 
 // Run subscribes to node-wide commands and starts the sweeper that expires
@@ -132,12 +139,7 @@ func (h *Hub) Run(ctx context.Context) error {
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.shutdown = true
-	var all []*conn
-	for _, r := range h.rooms {
-		for c := range r.conns {
-			all = append(all, c)
-		}
-	}
+	all := h.allLocked()
 	h.mu.Unlock()
 	for _, c := range all {
 		c.kill()
@@ -155,7 +157,21 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Count returns how many connections this node holds.
+// allLocked returns every connection; h.mu must be held.
+func (h *Hub) allLocked() []*conn {
+	var all []*conn
+	for _, r := range h.rooms {
+		for c := range r.conns {
+			all = append(all, c)
+		}
+	}
+	for _, cs := range h.devices {
+		all = append(all, cs...)
+	}
+	return all
+}
+
+// Count returns how many chat connections this node holds.
 func (h *Hub) Count() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -164,6 +180,40 @@ func (h *Hub) Count() int {
 		n += len(r.conns)
 	}
 	return n
+}
+
+// DeviceCount returns how many device connections this node holds.
+func (h *Hub) DeviceCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, cs := range h.devices {
+		n += len(cs)
+	}
+	return n
+}
+
+// addDevice registers a device connection.
+func (h *Hub) addDevice(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutdown {
+		return false
+	}
+	k := deviceKey{c.device.AwsAccountID, c.device.AccountID, c.device.UserID}
+	h.devices[k] = append(h.devices[k], c)
+	return true
+}
+
+// without returns cs without c, reusing its array.
+func without(cs []*conn, c *conn) []*conn {
+	for i, other := range cs {
+		if other == c {
+			cs[i] = cs[len(cs)-1]
+			return cs[:len(cs)-1]
+		}
+	}
+	return cs
 }
 
 // add registers c in its room, subscribing to the room's traffic on the
@@ -177,7 +227,7 @@ func (h *Hub) add(c *conn, info *parley.Room) bool {
 	}
 	r := h.rooms[key]
 	if r == nil {
-		r = &room{key: key, conns: map[*conn]struct{}{}, users: map[string]map[*conn]struct{}{}}
+		r = &room{key: key, conns: map[*conn]struct{}{}, users: map[string][]*conn{}}
 		r.setInfo(info)
 		unsub, err := h.bus.Subscribe(context.Background(), parley.RoomSubject(key.scope, key.id), func(ev parley.Event) { h.roomEvent(r, ev) })
 		if err != nil {
@@ -189,12 +239,7 @@ func (h *Hub) add(c *conn, info *parley.Room) bool {
 	}
 	c.room = r
 	r.conns[c] = struct{}{}
-	u := r.users[c.grant.UserID]
-	if u == nil {
-		u = map[*conn]struct{}{}
-		r.users[c.grant.UserID] = u
-	}
-	u[c] = struct{}{}
+	r.users[c.user] = append(r.users[c.user], c)
 	return true
 }
 
@@ -202,16 +247,24 @@ func (h *Hub) add(c *conn, info *parley.Room) bool {
 func (h *Hub) remove(c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if c.device != nil {
+		k := deviceKey{c.device.AwsAccountID, c.device.AccountID, c.device.UserID}
+		if cs := without(h.devices[k], c); len(cs) > 0 {
+			h.devices[k] = cs
+		} else {
+			delete(h.devices, k)
+		}
+		return
+	}
 	r := c.room
 	if r == nil || h.rooms[r.key] != r {
 		return
 	}
 	delete(r.conns, c)
-	if u := r.users[c.grant.UserID]; u != nil {
-		delete(u, c)
-		if len(u) == 0 {
-			delete(r.users, c.grant.UserID)
-		}
+	if u := without(r.users[c.user], c); len(u) > 0 {
+		r.users[c.user] = u
+	} else {
+		delete(r.users, c.user)
 	}
 	if len(r.conns) == 0 {
 		r.unsub()
@@ -259,12 +312,11 @@ func (h *Hub) conns(key roomKey, userID string) []*conn {
 	if r == nil {
 		return nil
 	}
-	set := r.conns
 	if userID != "" {
-		set = r.users[userID]
+		return append([]*conn(nil), r.users[userID]...)
 	}
-	out := make([]*conn, 0, len(set))
-	for c := range set {
+	out := make([]*conn, 0, len(r.conns))
+	for c := range r.conns {
 		out = append(out, c)
 	}
 	return out
@@ -286,6 +338,17 @@ func (h *Hub) command(ev parley.Event) {
 		targets = h.conns(key, "")
 		for _, c := range targets {
 			c.closeWith(ws.StatusNormalClosure, "room deleted")
+		}
+	case parley.EventSignOut:
+		notice := compile(ws.OpText, signedOutFrame(ev.Reason, h.clock.Now()))
+		h.mu.RLock()
+		for _, u := range ev.Users {
+			targets = append(targets, h.devices[deviceKey{ev.Room.AccountID, ev.RoomID, u}]...)
+		}
+		h.mu.RUnlock()
+		for _, c := range targets {
+			c.send(notice)
+			c.closeWith(ws.StatusNormalClosure, "signed out: "+ev.Reason)
 		}
 	default:
 		return
@@ -331,11 +394,9 @@ func (h *Hub) Sweep() {
 	now := h.clock.Now()
 	var expired []*conn
 	h.mu.RLock()
-	for _, r := range h.rooms {
-		for c := range r.conns {
-			if !now.Before(c.grant.SessionExpires) {
-				expired = append(expired, c)
-			}
+	for _, c := range h.allLocked() {
+		if !now.Before(c.expires) {
+			expired = append(expired, c)
 		}
 	}
 	h.mu.RUnlock()
@@ -351,13 +412,11 @@ func (h *Hub) ping() {
 	deadline := time.Now().Add(-2 * h.cfg.PingInterval).UnixNano()
 	var dead []*conn
 	h.mu.RLock()
-	for _, r := range h.rooms {
-		for c := range r.conns {
-			if c.lastRead.Load() < deadline {
-				dead = append(dead, c)
-			} else {
-				c.send(frame)
-			}
+	for _, c := range h.allLocked() {
+		if c.lastRead.Load() < deadline {
+			dead = append(dead, c)
+		} else {
+			c.send(frame)
 		}
 	}
 	h.mu.RUnlock()

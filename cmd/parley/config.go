@@ -39,10 +39,17 @@ type Config struct {
 	PingInterval    time.Duration // WebSocket pings to detect dead peers
 	ChatLogDir      string        // where logging configurations deliver; "" means <data>/chat-logs
 
+	ChimeStrict     bool          // enforce AWS's per-account-type rules on Chime operations
+	SessionLifetime time.Duration // how long a Chime device session lasts
+
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 
 	ShutdownTimeout time.Duration
+
+	// DebugAddr, if set, serves net/http/pprof on its own listener (never on
+	// the API port: profiles are not for the clients).
+	DebugAddr string
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -51,7 +58,8 @@ func DefaultConfig() Config {
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
 		Region: "us-east-1", ThrottleScale: 1, TokenLifetime: 60 * time.Minute,
 		ReviewEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second,
-		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		SessionLifetime: 12 * time.Hour,
+		LogLevel:        "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 	}
 }
 
@@ -97,6 +105,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.AccessKeyID, "access-key-id", "PARLEY_ACCESS_KEY_ID", "access key ID to accept")
 	str(&c.SecretAccessKey, "secret-access-key", "PARLEY_SECRET_ACCESS_KEY", "secret of that access key")
 	str(&c.ChatLogDir, "chat-log-dir", "PARLEY_CHAT_LOG_DIR", "where logging configurations write chat logs (default <data>/chat-logs)")
+	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "serve /debug/pprof on this address (off when empty)")
 	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "PARLEY_LOG_FORMAT", "log format: text or json")
 	if v, ok := os.LookupEnv("PARLEY_INSECURE_DEV_AUTH"); ok {
@@ -128,6 +137,11 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&c.ReviewTimeout, "review-timeout", c.ReviewTimeout, "how long a message review may take before the fallback result applies")
 	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "WebSocket ping interval; a peer silent for two intervals is dropped")
+	if v, ok := os.LookupEnv("PARLEY_CHIME_STRICT"); ok {
+		c.ChimeStrict, _ = strconv.ParseBool(v)
+	}
+	fs.BoolVar(&c.ChimeStrict, "chime-strict", c.ChimeStrict, "enforce AWS's per-account-type rules on Chime operations (env PARLEY_CHIME_STRICT)")
+	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "how long a Chime device session lasts")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown may take")
 }
 

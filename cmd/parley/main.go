@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only on --debug-addr
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chatlog"
 	"github.com/parley-chat/parley/chattoken"
+	"github.com/parley-chat/parley/chimeapi"
 	"github.com/parley-chat/parley/inmem"
 	"github.com/parley-chat/parley/ivsapi"
 	"github.com/parley-chat/parley/server"
@@ -115,6 +117,7 @@ type Main struct {
 	wg       sync.WaitGroup
 	registry *prometheus.Registry
 	chatLog  *chatlog.Logger
+	debug    *http.Server
 }
 
 // NewMain returns a Main with the default configuration.
@@ -165,6 +168,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
 	nodeID := parley.NewID()
 	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
+		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: nodeID, PingInterval: c.PingInterval,
@@ -176,7 +180,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), m.Log, m.registry, m.registry)
+	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chimeapi.New(svc, sealer, m.Log), m.Log, m.registry, m.registry)
 	srv.WS = m.Hub
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
 
@@ -198,6 +202,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		defer m.wg.Done()
 		m.purgeTokens(bg)
 	}()
+	if c.DebugAddr != "" {
+		dbg := &http.Server{Addr: c.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		m.debug = dbg
+		go func() {
+			if err := dbg.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Log.Error("debug server stopped", "err", err)
+			}
+		}()
+		m.Log.Info("serving pprof", "addr", c.DebugAddr)
+	}
 	m.Log.Info("listening", "url", m.URL)
 	return nil
 }
@@ -226,6 +240,9 @@ func (m *Main) Close(ctx context.Context) error {
 		if err := m.http.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.Hub != nil {
 		errs = append(errs, m.Hub.Shutdown(ctx))

@@ -3,9 +3,9 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -429,5 +429,30 @@ func TestChatLogging(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(m.Config.DataDir, "chat-logs", "*", "*", "*"+aws.ToString(unlogged.Id)+"*")); len(files) != 0 {
 		t.Fatalf("a room without logging configurations was logged: %v", files)
+	}
+}
+
+// Ensure shutdown drops sockets without a close frame: for the JS client
+// only an abnormal end (1006) means "reconnect", which is what a client of a
+// node going away should do.
+func TestShutdownMakesClientsReconnect(t *testing.T) {
+	m := MustRunMain(t)
+	room := newRoom(t, m, nil)
+	c := dial(t, m, token(t, m, room.Arn, "u"))
+	if err := m.Close(ctx()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case _, ok := <-c.frames:
+		if ok {
+			t.Fatal("got a frame at shutdown")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection still open after shutdown")
+	}
+	select {
+	case code := <-c.closed:
+		t.Fatalf("server sent close code %d at shutdown; the JS client would not reconnect", code)
+	default:
 	}
 }

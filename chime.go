@@ -1,0 +1,87 @@
+package parley
+
+import "time"
+
+// ChimeAccountType is the kind of an Amazon Chime account.
+type ChimeAccountType string
+
+const (
+	AccountTeam                ChimeAccountType = "Team"
+	AccountEnterpriseDirectory ChimeAccountType = "EnterpriseDirectory"
+	AccountEnterpriseLWA       ChimeAccountType = "EnterpriseLWA"
+	AccountEnterpriseOIDC      ChimeAccountType = "EnterpriseOIDC"
+)
+
+// ChimeAccount is an Amazon Chime account. Chime is a global service: its
+// resources are partitioned by AWS account only, not by region.
+type ChimeAccount struct {
+	AwsAccountID         string
+	AccountID            string // lower-case UUID
+	Name                 string
+	Type                 ChimeAccountType
+	Status               string // Active
+	DefaultLicense       string
+	SupportedLicenses    []string
+	SigninDelegateGroups []string
+	DisableRemoteControl bool
+	EnableDialOut        bool
+	CreateTime           time.Time
+}
+
+// Chime user registration states.
+const (
+	UserUnregistered = "Unregistered"
+	UserRegistered   = "Registered"
+	UserSuspended    = "Suspended"
+)
+
+// ChimeUser is a user of a Chime account.
+type ChimeUser struct {
+	AwsAccountID       string
+	AccountID          string
+	UserID             string // lower-case UUID
+	PrimaryEmail       string
+	PrimaryNumber      string
+	DisplayName        string
+	LicenseType        string
+	UserType           string // PrivateUser or SharedDevice
+	RegistrationStatus string // Unregistered, Registered, Suspended
+	InvitationStatus   string // Pending, Accepted, Failed; "" when never invited
+	InviteID           string
+	RegisteredOn       time.Time // zero when never registered
+	InvitedOn          time.Time // zero when never invited
+	AlexaEnabled       *bool
+	AlexaRoomARN       string
+	PersonalPIN        string
+	InboundCalling     bool
+	OutboundCalling    bool
+	SMS                bool
+	// SessionEpoch is bumped by every sign-out (LogoutUser, suspension). A
+	// device session carries the epoch it was issued in and is valid only
+	// while the user's epoch is unchanged, so one row update revokes every
+	// session of the user at once, durably, on every node.
+	SessionEpoch int64
+	CreateTime   time.Time
+}
+
+// DeviceSession is a signed-in device of a Chime user: what a session token grants.
+type DeviceSession struct {
+	ID           string
+	AwsAccountID string
+	AccountID    string
+	UserID       string
+	Epoch        int64
+	IssueTime    time.Time
+	Expires      time.Time
+}
+
+// AuditRecord is one revocation or moderation call, kept for operators.
+type AuditRecord struct {
+	ID           string
+	Time         time.Time
+	AwsAccountID string
+	Caller       string // the access key ID that made the call
+	Action       string // the operation, e.g. "LogoutUser"
+	Target       string // what it acted on, e.g. "account/<id>/user/<id>"
+	Result       string // "ok" or the error
+}

@@ -1,0 +1,350 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/parley-chat/parley"
+)
+
+// Chime licenses a new account supports, and its default.
+var (
+	defaultLicenses = []string{"Basic", "Pro"}
+	defaultLicense  = "Pro"
+)
+
+// ChimeOptions tune the Chime operations.
+type ChimeOptions struct {
+	// Strict enforces AWS's per-account-type rules (rooms, bots, CreateUser
+	// and unsuspension only where AWS allows them). Off by default, so every
+	// operation works on every account type.
+	Strict bool
+	// SessionLifetime is how long a device session lasts; zero means 12 hours.
+	SessionLifetime time.Duration
+}
+
+// awsAccount returns the caller's AWS account; Chime is global, so the region does not partition it.
+func awsAccount(ctx context.Context) (string, error) {
+	sc, err := scope(ctx)
+	return sc.AccountID, err
+}
+
+func newUUID() string { return uuid.NewString() }
+
+// CreateChimeAccount creates an account; typ is Team unless the parley
+// extension asked for another type.
+func (s *Service) CreateChimeAccount(ctx context.Context, name string, typ parley.ChimeAccountType) (*parley.ChimeAccount, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if typ == "" {
+		typ = parley.AccountTeam
+	}
+	a := &parley.ChimeAccount{AwsAccountID: aws, AccountID: newUUID(), Name: name, Type: typ, Status: "Active",
+		DefaultLicense: defaultLicense, SupportedLicenses: defaultLicenses, SigninDelegateGroups: []string{}, CreateTime: s.Clock.Now()}
+	return a, s.Store.CreateChimeAccount(ctx, a)
+}
+
+// GetChimeAccount returns one of the caller's accounts.
+func (s *Service) GetChimeAccount(ctx context.Context, id string) (*parley.ChimeAccount, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ChimeAccount(ctx, aws, id)
+}
+
+// ListChimeAccounts lists the caller's accounts.
+func (s *Service) ListChimeAccounts(ctx context.Context, f parley.ChimeAccountFilter) ([]*parley.ChimeAccount, string, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if f.MaxResults == 0 {
+		f.MaxResults = 100
+	}
+	return s.Store.ListChimeAccounts(ctx, aws, f)
+}
+
+// UpdateChimeAccount changes an account's name or default license.
+func (s *Service) UpdateChimeAccount(ctx context.Context, id string, name, license *string) (*parley.ChimeAccount, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateChimeAccount(ctx, aws, id, func(a *parley.ChimeAccount) error {
+		if license != nil {
+			if !contains(a.SupportedLicenses, *license) {
+				return parley.Invalid("DefaultLicense", "must be one of the account's supported licenses %v", a.SupportedLicenses)
+			}
+			a.DefaultLicense = *license
+		}
+		if name != nil {
+			a.Name = *name
+		}
+		return nil
+	})
+}
+
+// DeleteChimeAccount deletes an account whose users are all suspended.
+func (s *Service) DeleteChimeAccount(ctx context.Context, id string) error {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Store.DeleteChimeAccount(ctx, aws, id)
+}
+
+// UpdateChimeAccountSettings merges the settings given.
+func (s *Service) UpdateChimeAccountSettings(ctx context.Context, id string, disableRemoteControl, enableDialOut *bool) error {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.UpdateChimeAccount(ctx, aws, id, func(a *parley.ChimeAccount) error {
+		if disableRemoteControl != nil {
+			a.DisableRemoteControl = *disableRemoteControl
+		}
+		if enableDialOut != nil {
+			a.EnableDialOut = *enableDialOut
+		}
+		return nil
+	})
+	return err
+}
+
+// Invite is the outcome of inviting one e-mail address.
+type Invite struct {
+	InviteID, Status, Email, EmailStatus string
+}
+
+// InviteUsers invites addresses to an account: a new address becomes an
+// Unregistered user with a pending invitation; a suspended user is restored
+// (the documented way back for Team accounts); an active user is unchanged.
+func (s *Service) InviteUsers(ctx context.Context, accountID string, emails []string, userType string) ([]Invite, error) {
+	aws, a, err := s.account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Chime.Strict && a.Type != parley.AccountTeam {
+		return nil, parley.Errorf(parley.KindInvalid, "InviteUsers is supported for Team accounts only")
+	}
+	if userType == "" {
+		userType = "PrivateUser"
+	}
+	invites := []Invite{}
+	now := s.Clock.Now()
+	for _, email := range emails {
+		inviteID := newUUID()
+		existing, _, err := s.Store.ListChimeUsers(ctx, aws, accountID, parley.ChimeUserFilter{Email: email, Page: parley.Page{MaxResults: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if len(existing) == 0 {
+			u := &parley.ChimeUser{AwsAccountID: aws, AccountID: accountID, UserID: newUUID(), PrimaryEmail: email, LicenseType: a.DefaultLicense,
+				UserType: userType, RegistrationStatus: parley.UserUnregistered, InvitationStatus: "Pending", InviteID: inviteID, InvitedOn: now,
+				PersonalPIN: newPIN(""), InboundCalling: true, OutboundCalling: true, SMS: true, CreateTime: now}
+			if err := s.Store.CreateChimeUser(ctx, u); err != nil {
+				return nil, err
+			}
+		} else if existing[0].RegistrationStatus == parley.UserSuspended {
+			if _, err := s.Store.UpdateChimeUser(ctx, aws, accountID, existing[0].UserID, func(u *parley.ChimeUser) error {
+				u.RegistrationStatus = parley.UserUnregistered
+				if !u.RegisteredOn.IsZero() {
+					u.RegistrationStatus = parley.UserRegistered
+				}
+				u.InvitationStatus, u.InviteID, u.InvitedOn = "Pending", inviteID, now
+				return nil
+			}); err != nil {
+				return nil, err
+			}
+		}
+		invites = append(invites, Invite{InviteID: inviteID, Status: "Pending", Email: email, EmailStatus: "Sent"})
+	}
+	return invites, nil
+}
+
+// account returns the caller's AWS account and the Chime account.
+func (s *Service) account(ctx context.Context, accountID string) (string, *parley.ChimeAccount, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	a, err := s.Store.ChimeAccount(ctx, aws, accountID)
+	return aws, a, err
+}
+
+// CreateChimeUser creates a registered user (directory and shared-device
+// profiles in AWS; strict mode refuses it on Team accounts, as AWS does).
+func (s *Service) CreateChimeUser(ctx context.Context, accountID, username, email, userType string) (*parley.ChimeUser, error) {
+	aws, a, err := s.account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Chime.Strict && a.Type == parley.AccountTeam {
+		return nil, parley.Errorf(parley.KindInvalid, "Service received a bad request: CreateUser is not supported for Team accounts")
+	}
+	if userType == "" {
+		userType = "PrivateUser"
+	}
+	display := username
+	if display == "" {
+		display, _, _ = strings.Cut(email, "@")
+	}
+	now := s.Clock.Now()
+	u := &parley.ChimeUser{AwsAccountID: aws, AccountID: accountID, UserID: newUUID(), PrimaryEmail: email, DisplayName: display,
+		LicenseType: a.DefaultLicense, UserType: userType, RegistrationStatus: parley.UserRegistered, RegisteredOn: now,
+		PersonalPIN: newPIN(""), InboundCalling: true, OutboundCalling: true, SMS: true, CreateTime: now}
+	f := false
+	u.AlexaEnabled = &f
+	return u, s.Store.CreateChimeUser(ctx, u)
+}
+
+// GetChimeUser returns a user.
+func (s *Service) GetChimeUser(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ChimeUser(ctx, aws, accountID, userID)
+}
+
+// ListChimeUsers lists an account's users.
+func (s *Service) ListChimeUsers(ctx context.Context, accountID string, f parley.ChimeUserFilter) ([]*parley.ChimeUser, string, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if f.MaxResults == 0 {
+		f.MaxResults = 100
+	}
+	return s.Store.ListChimeUsers(ctx, aws, accountID, f)
+}
+
+// UserUpdate lists what UpdateUser changes; nil means unchanged.
+type UserUpdate struct {
+	UserID       string
+	LicenseType  *string
+	UserType     *string
+	AlexaEnabled *bool
+	AlexaRoomARN *string
+}
+
+// UpdateChimeUser applies one update.
+func (s *Service) UpdateChimeUser(ctx context.Context, accountID string, in UserUpdate) (*parley.ChimeUser, error) {
+	aws, a, err := s.account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateChimeUser(ctx, aws, accountID, in.UserID, func(u *parley.ChimeUser) error {
+		if in.LicenseType != nil {
+			if !contains(a.SupportedLicenses, *in.LicenseType) {
+				return parley.Invalid("LicenseType", "must be one of the account's supported licenses %v", a.SupportedLicenses)
+			}
+			u.LicenseType = *in.LicenseType
+		}
+		if in.UserType != nil {
+			u.UserType = *in.UserType
+		}
+		if in.AlexaEnabled != nil {
+			u.AlexaEnabled = in.AlexaEnabled
+		}
+		if in.AlexaRoomARN != nil {
+			u.AlexaRoomARN = *in.AlexaRoomARN
+		}
+		return nil
+	})
+}
+
+// UserError is one failed item of a batch.
+type UserError struct {
+	UserID, Code, Message string
+}
+
+// chimeCode is the Chime ErrorCode of a per-item failure.
+func chimeCode(err error) string {
+	switch parley.KindOf(err) {
+	case parley.KindNotFound:
+		return "NotFound"
+	case parley.KindInvalid:
+		return "BadRequest"
+	case parley.KindConflict:
+		return "Conflict"
+	case parley.KindForbidden:
+		return "Forbidden"
+	case parley.KindUnavailable:
+		return "ServiceUnavailable"
+	}
+	return "ServiceFailure"
+}
+
+func userError(id string, err error) UserError {
+	return UserError{UserID: id, Code: chimeCode(err), Message: parley.AsError(err).Message}
+}
+
+// BatchUpdateUser applies each update; failures are reported per item.
+func (s *Service) BatchUpdateUser(ctx context.Context, accountID string, items []UserUpdate) ([]UserError, error) {
+	if _, _, err := s.account(ctx, accountID); err != nil {
+		return nil, err
+	}
+	errs := []UserError{}
+	for _, it := range items {
+		if _, err := s.UpdateChimeUser(ctx, accountID, it); err != nil {
+			if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
+				return nil, err
+			}
+			errs = append(errs, userError(it.UserID, err))
+		}
+	}
+	return errs, nil
+}
+
+// ResetPersonalPIN gives the user a new personal meeting PIN.
+func (s *Service) ResetPersonalPIN(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+		u.PersonalPIN = newPIN(u.PersonalPIN)
+		return nil
+	})
+}
+
+// UpdateUserSettings replaces the user's telephony settings.
+func (s *Service) UpdateUserSettings(ctx context.Context, accountID, userID string, inbound, outbound, sms bool) error {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+		u.InboundCalling, u.OutboundCalling, u.SMS = inbound, outbound, sms
+		return nil
+	})
+	return err
+}
+
+// newPIN returns 10 random digits, different from old.
+func newPIN(old string) string {
+	for {
+		n, _ := rand.Int(rand.Reader, big.NewInt(1e10))
+		if pin := fmt.Sprintf("%010d", n); pin != old {
+			return pin
+		}
+	}
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,178 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/chattoken"
+)
+
+// signOut closes every device connection of users on every node and waits
+// for every node to confirm. Their sessions are already revoked in the
+// store, so a node that misses the command still refuses them.
+func (s *Service) signOut(ctx context.Context, aws, accountID string, users []string, reason string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	return s.command(ctx, parley.Event{Type: parley.EventSignOut, Room: parley.Scope{AccountID: aws}, RoomID: accountID,
+		Users: users, Reason: reason, SendTime: s.Clock.Now()})
+}
+
+func userTarget(accountID, userID string) string { return "account/" + accountID + "/user/" + userID }
+
+// LogoutUser signs a user out of every device: the user's sessions are
+// revoked (one row update, durable) and every live device connection is
+// closed before it returns. The user may sign in again.
+func (s *Service) LogoutUser(ctx context.Context, accountID, userID string) (err error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { s.audit(ctx, "LogoutUser", userTarget(accountID, userID), err) }()
+	if _, err := s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+		u.SessionEpoch++
+		return nil
+	}); err != nil {
+		return err
+	}
+	return s.signOut(ctx, aws, accountID, []string{userID}, "logout")
+}
+
+// BatchSuspendUser suspends users. For each, the status change and the
+// revocation of its sessions are one atomic update, so no user is ever
+// suspended but able to connect, or signed out but not suspended. Then
+// every live device connection of the suspended users is closed.
+func (s *Service) BatchSuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
+	aws, a, err := s.account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Chime.Strict && a.Type != parley.AccountTeam && a.Type != parley.AccountEnterpriseLWA {
+		return nil, parley.Errorf(parley.KindInvalid, "users of %s accounts are suspended in their directory", a.Type)
+	}
+	errs := []UserError{}
+	var suspended []string
+	for _, id := range ids {
+		_, err := s.Store.UpdateChimeUser(ctx, aws, accountID, id, func(u *parley.ChimeUser) error {
+			if u.RegistrationStatus != parley.UserSuspended {
+				u.RegistrationStatus = parley.UserSuspended
+				u.SessionEpoch++
+			}
+			return nil
+		})
+		if err != nil {
+			if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
+				return nil, err
+			}
+			errs = append(errs, userError(id, err))
+			s.audit(ctx, "BatchSuspendUser", userTarget(accountID, id), err)
+			continue
+		}
+		suspended = append(suspended, id)
+	}
+	err = s.signOut(ctx, aws, accountID, suspended, "suspended")
+	for _, id := range suspended {
+		s.audit(ctx, "BatchSuspendUser", userTarget(accountID, id), err)
+	}
+	return errs, err
+}
+
+// BatchUnsuspendUser returns suspended users to Registered; users that are
+// not suspended are left alone.
+func (s *Service) BatchUnsuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
+	aws, a, err := s.account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Chime.Strict && a.Type != parley.AccountEnterpriseLWA {
+		return nil, parley.Errorf(parley.KindInvalid, "only users of EnterpriseLWA accounts can be unsuspended; invite Team users again")
+	}
+	errs := []UserError{}
+	for _, id := range ids {
+		_, err := s.Store.UpdateChimeUser(ctx, aws, accountID, id, func(u *parley.ChimeUser) error {
+			if u.RegistrationStatus == parley.UserSuspended {
+				u.RegistrationStatus = parley.UserRegistered
+			}
+			return nil
+		})
+		s.audit(ctx, "BatchUnsuspendUser", userTarget(accountID, id), err)
+		if err != nil {
+			if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
+				return nil, err
+			}
+			errs = append(errs, userError(id, err))
+		}
+	}
+	return errs, nil
+}
+
+// AcceptInvitation registers an invited user, as following the e-mailed
+// invitation would (that flow has no API).
+func (s *Service) AcceptInvitation(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	return s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+		switch {
+		case u.RegistrationStatus == parley.UserSuspended:
+			return parley.Errorf(parley.KindForbidden, "user %s is suspended", userID)
+		case u.InvitationStatus != "Pending":
+			return parley.Errorf(parley.KindConflict, "user %s has no pending invitation", userID)
+		}
+		u.RegistrationStatus, u.InvitationStatus = parley.UserRegistered, "Accepted"
+		if u.RegisteredOn.IsZero() {
+			u.RegisteredOn = now
+		}
+		if u.DisplayName == "" {
+			u.DisplayName, _, _ = strings.Cut(u.PrimaryEmail, "@")
+		}
+		return nil
+	})
+}
+
+// CreateDeviceSession signs a registered user in on a device: the token
+// opens the device WebSocket. Suspended and unregistered users are refused.
+func (s *Service) CreateDeviceSession(ctx context.Context, sealer *chattoken.Sealer, accountID, userID string) (string, *parley.DeviceSession, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	u, err := s.Store.ChimeUser(ctx, aws, accountID, userID)
+	if err != nil {
+		return "", nil, err
+	}
+	switch u.RegistrationStatus {
+	case parley.UserSuspended:
+		return "", nil, parley.Errorf(parley.KindForbidden, "user %s is suspended and cannot sign in", userID)
+	case parley.UserUnregistered:
+		return "", nil, parley.Errorf(parley.KindForbidden, "user %s has not accepted the invitation yet", userID)
+	}
+	life := s.Chime.SessionLifetime
+	if life == 0 {
+		life = 12 * time.Hour
+	}
+	now := s.Clock.Now()
+	d := &parley.DeviceSession{ID: newUUID(), AwsAccountID: aws, AccountID: accountID, UserID: userID, Epoch: u.SessionEpoch,
+		IssueTime: now, Expires: now.Add(life)}
+	tok, err := sealer.SealSession(d)
+	if err != nil {
+		return "", nil, parley.Internal("service.CreateDeviceSession", err)
+	}
+	return tok, d, nil
+}
+
+// ListAudit returns the caller's audit trail.
+func (s *Service) ListAudit(ctx context.Context, p parley.Page) ([]*parley.AuditRecord, string, error) {
+	aws, err := awsAccount(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.MaxResults == 0 {
+		p.MaxResults = 100
+	}
+	return s.Store.ListAudit(ctx, aws, p)
+}
