@@ -96,3 +96,51 @@ func env(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		q(k.ID), q(k.Secret), q(c.Region), q(c.Region), q("http://"+c.Addr), q(k.AccountID))
 	return nil
 }
+
+// audit prints the audit trail of revocation and moderation calls of an
+// AWS account (--account-id; every account with access keys when omitted).
+func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("parley audit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	accounts := []string{c.AccountID}
+	if c.AccountID == "" {
+		ks, err := s.AccessKeys(ctx)
+		if err != nil {
+			return err
+		}
+		accounts = nil
+		seen := map[string]bool{}
+		for _, k := range ks {
+			if !seen[k.AccountID] {
+				seen[k.AccountID] = true
+				accounts = append(accounts, k.AccountID)
+			}
+		}
+	}
+	for _, acct := range accounts {
+		token := ""
+		for {
+			recs, next, err := s.ListAudit(ctx, acct, parley.Page{MaxResults: 200, NextToken: token})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02T15:04:05.000Z"), r.AwsAccountID, r.Caller, r.Action, r.Target, r.Result)
+			}
+			if token = next; token == "" {
+				break
+			}
+		}
+	}
+	return nil
+}

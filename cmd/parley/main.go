@@ -5,6 +5,7 @@
 //	parley keys create [flags]  add an access key for an account
 //	parley keys list [flags]    list access keys
 //	parley env [flags]          print shell exports for the AWS CLI and SDKs
+//	parley audit [flags]        print the audit trail of revocations
 package main
 
 import (
@@ -61,8 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keys(ctx, args, stdout, stderr)
 	case "env":
 		return env(ctx, args, stdout, stderr)
+	case "audit":
+		return audit(ctx, args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve, keys or env)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, keys, env or audit)", cmd)
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {

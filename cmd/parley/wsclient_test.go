@@ -72,9 +72,15 @@ func wsURL(m *Main) string { return "ws" + strings.TrimPrefix(m.URL, "http") }
 // refused handshake, or the client on success (status 101).
 func dialStatus(t *testing.T, m *Main, token string) (*chatClient, int) {
 	t.Helper()
+	return dialPath(t, m, "/", token)
+}
+
+// dialPath is dialStatus on another path.
+func dialPath(t *testing.T, m *Main, path, token string) (*chatClient, int) {
+	t.Helper()
 	status := 0
 	d := ws.Dialer{Protocols: []string{token}, Timeout: 5 * time.Second, OnStatusError: func(s int, _ []byte, _ io.Reader) { status = s }}
-	nc, br, hs, err := d.Dial(context.Background(), wsURL(m)+"/")
+	nc, br, hs, err := d.Dial(context.Background(), wsURL(m)+path)
 	if err != nil {
 		if status == 0 {
 			t.Fatalf("dial: %v", err)
