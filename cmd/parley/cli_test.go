@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -88,4 +89,50 @@ func TestAWSCLI(t *testing.T) {
 		t.Fatalf("create-room --maximum-message-length 9999: exit %d %q, want ValidationException", code, out)
 	}
 	cli.mustRun("ivschat", "delete-room", "--identifier", arn)
+}
+
+// Ensure the AWS CLI's chime logout-user and batch-suspend-user close live devices.
+func TestAWSCLIChime(t *testing.T) {
+	m := MustRunMain(t)
+	cli := newCLI(t, m)
+	acc := cli.mustRun("chime", "create-account", "--name", "cli-corp", "--query", "Account.AccountId")
+	a := registeredUser(t, m, acc, "a@example.com")
+	b := registeredUser(t, m, acc, "b@example.com")
+	da := mustDevice(t, m, mustSession(t, m, acc, a))
+	db := mustDevice(t, m, mustSession(t, m, acc, b))
+
+	if out := cli.mustRun("chime", "logout-user", "--account-id", acc, "--user-id", a); out != "" {
+		t.Fatalf("logout-user printed %q", out)
+	}
+	if f := da.next(); f.EventName != "parley:SIGNED_OUT" {
+		t.Fatalf("device of a got %+v", f)
+	}
+	da.wantClose()
+	if n := m.Hub.DeviceCount(); n != 1 {
+		t.Fatalf("after logout-user %d devices, want 1", n)
+	}
+
+	out := cli.mustRun("chime", "batch-suspend-user", "--account-id", acc, "--user-id-list", b, "ghost", "--output", "json")
+	if !strings.Contains(out, `"UserId": "ghost"`) || !strings.Contains(out, `"ErrorCode": "NotFound"`) || strings.Contains(out, b) {
+		t.Fatalf("batch-suspend-user printed %s", out)
+	}
+	if f := db.next(); f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "suspended" {
+		t.Fatalf("device of b got %+v", f)
+	}
+	db.wantClose()
+	if got := cli.mustRun("chime", "get-user", "--account-id", acc, "--user-id", b, "--query", "User.UserRegistrationStatus"); got != "Suspended" {
+		t.Fatalf("get-user status = %q", got)
+	}
+	ids := make([]string, 51)
+	for i := range ids {
+		ids[i] = fmt.Sprint("id", i)
+	}
+	out, code := cli.run(append([]string{"chime", "batch-suspend-user", "--account-id", acc, "--user-id-list"}, ids...)...)
+	if code == 0 || !strings.Contains(out, "(BadRequestException)") {
+		t.Fatalf("batch-suspend-user of 51: exit %d %q", code, out)
+	}
+	out, code = cli.run("chime", "get-account", "--account-id", "nope")
+	if code == 0 || !strings.Contains(out, "(NotFoundException)") {
+		t.Fatalf("get-account nope: exit %d %q", code, out)
+	}
 }

@@ -2,8 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +20,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/chime"
+	"github.com/aws/aws-sdk-go-v2/service/chime/types"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
-	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
+	ivstypes "github.com/aws/aws-sdk-go-v2/service/ivschat/types"
 )
 
 var (
@@ -90,7 +99,7 @@ func TestKillAndRestart(t *testing.T) {
 	p := startProcess(t, dataDir)
 	c := p.client()
 	cfg := must(c.CreateLoggingConfiguration(ctx(), &ivschat.CreateLoggingConfigurationInput{Name: aws.String("logs"),
-		DestinationConfiguration: &types.DestinationConfigurationMemberS3{Value: types.S3DestinationConfiguration{BucketName: aws.String("bucket")}}}))(t, "CreateLoggingConfiguration")
+		DestinationConfiguration: &ivstypes.DestinationConfigurationMemberS3{Value: ivstypes.S3DestinationConfiguration{BucketName: aws.String("bucket")}}}))(t, "CreateLoggingConfiguration")
 	var rooms []string
 	for i := 0; i < 20; i++ {
 		r := must(c.CreateRoom(ctx(), &ivschat.CreateRoomInput{Name: aws.String(fmt.Sprint("r", i)), Tags: map[string]string{"i": fmt.Sprint(i)},
@@ -155,4 +164,77 @@ func TestGeneratedCredentialPersists(t *testing.T) {
 		t.Fatalf("second start key = %+v, want %+v", *second.Key, key)
 	}
 	must(IVSAs(second, key.ID, key.Secret, "us-east-1").ListRooms(ctx(), &ivschat.ListRoomsInput{}))(t, "ListRooms with the generated key")
+}
+
+// Ensure a crash in the middle of BatchSuspendUser never leaves a user half
+// done: after a restart every user is either suspended with every earlier
+// session refused, or untouched with its session still good.
+func TestKillDuringBatchSuspend(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startProcess(t, dataDir)
+	m := &Main{URL: p.URL}
+	acc := typedAccount(t, m, "Crash", "EnterpriseLWA")
+	var users []string
+	for i := 0; i < 50; i++ {
+		users = append(users, registeredUser(t, m, acc, fmt.Sprintf("u%d@example.com", i)))
+	}
+	body, _ := json.Marshal(map[string][]string{"UserIdList": users})
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	partial := 0
+	for round := 0; round < 5; round++ {
+		tokens := map[string]string{}
+		for _, u := range users {
+			tokens[u] = mustSession(t, m, acc, u)
+		}
+		// Suspend all 50 and kill the server after a random moment.
+		go signedRequestNoFail(m, "POST", "/accounts/"+acc+"/users?operation=suspend", body)
+		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+
+		p = startProcess(t, dataDir)
+		m.URL = p.URL
+		suspended := 0
+		for _, u := range users {
+			got := must(Chime(m).GetUser(ctx(), &chime.GetUserInput{AccountId: aws.String(acc), UserId: aws.String(u)}))(t, "GetUser").User
+			c, status := device(t, m, tokens[u])
+			switch got.UserRegistrationStatus {
+			case types.RegistrationStatusSuspended:
+				suspended++
+				if c != nil || status != http.StatusForbidden {
+					t.Fatalf("round %d: user %s is suspended but its session got %d", round, u, status)
+				}
+			case types.RegistrationStatusRegistered:
+				if c == nil {
+					t.Fatalf("round %d: user %s is untouched but its session was refused (%d): signed out without being suspended", round, u, status)
+				}
+				c.nc.Close()
+			default:
+				t.Fatalf("round %d: user %s is %s", round, u, got.UserRegistrationStatus)
+			}
+		}
+		if suspended > 0 && suspended < len(users) {
+			partial++
+		}
+		t.Logf("round %d: %d of %d users suspended when the server was killed", round, suspended, len(users))
+		must(Chime(m).BatchUnsuspendUser(ctx(), &chime.BatchUnsuspendUserInput{AccountId: aws.String(acc), UserIdList: users}))(t, "BatchUnsuspendUser")
+	}
+	t.Logf("%d of 5 rounds were killed part-way through the batch", partial)
+}
+
+// signedRequestNoFail sends a signed chime request and ignores the outcome
+// (the server may be killed while it runs).
+func signedRequestNoFail(m *Main, method, path string, body []byte) {
+	req, err := http.NewRequest(method, m.URL+path, bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256(body)
+	if v4.NewSigner().SignHTTP(ctx(), aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}, req, hex.EncodeToString(sum[:]), "chime", testRegion, time.Now()) != nil {
+		return
+	}
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
 }
