@@ -39,6 +39,12 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"ConsumeToken/Once", testConsumeToken},
 		{"AccessKeys", testAccessKeys},
 		{"Secret/Stable", testSecret},
+		{"ChimeAccount/CRUD", testChimeAccount},
+		{"ChimeAccount/List", testChimeAccountList},
+		{"ChimeAccount/DeletePrecondition", testChimeAccountDelete},
+		{"ChimeUser/CRUD", testChimeUser},
+		{"ChimeUser/List", testChimeUserList},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -431,5 +437,178 @@ func testSecret(t *testing.T, s parley.Store) {
 	must(t, "Secret", err)
 	if string(a) != "first" || string(b) != "first" {
 		t.Fatalf("Secret = %q then %q, want first both times", a, b)
+	}
+}
+
+const awsA, awsB = "111111111111", "222222222222"
+
+func newAccount(aws, id, name string, at time.Time) *parley.ChimeAccount {
+	return &parley.ChimeAccount{AwsAccountID: aws, AccountID: id, Name: name, Type: parley.AccountTeam, Status: "Active",
+		DefaultLicense: "Pro", SupportedLicenses: []string{"Basic", "Pro"}, SigninDelegateGroups: []string{}, CreateTime: at}
+}
+
+func newUser(aws, account, id, email string, at time.Time) *parley.ChimeUser {
+	return &parley.ChimeUser{AwsAccountID: aws, AccountID: account, UserID: id, PrimaryEmail: email, LicenseType: "Pro",
+		UserType: "PrivateUser", RegistrationStatus: parley.UserRegistered, RegisteredOn: at, PersonalPIN: "0123456789",
+		InboundCalling: true, CreateTime: at}
+}
+
+func testChimeAccount(t *testing.T, s parley.Store) {
+	a := newAccount(awsA, "acc-1", "Acme", t0)
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), a))
+	got, err := s.ChimeAccount(ctx(), awsA, "acc-1")
+	must(t, "ChimeAccount", err)
+	if !reflect.DeepEqual(got, a) {
+		t.Fatalf("ChimeAccount = %+v\nwant %+v", got, a)
+	}
+	_, err = s.ChimeAccount(ctx(), awsB, "acc-1")
+	wantKind(t, "ChimeAccount of another AWS account", err, parley.KindNotFound)
+	got, err = s.UpdateChimeAccount(ctx(), awsA, "acc-1", func(a *parley.ChimeAccount) error { a.Name, a.EnableDialOut = "Acme 2", true; return nil })
+	must(t, "UpdateChimeAccount", err)
+	if got.Name != "Acme 2" || !got.EnableDialOut {
+		t.Fatalf("UpdateChimeAccount = %+v", got)
+	}
+	_, err = s.UpdateChimeAccount(ctx(), awsA, "acc-1", func(a *parley.ChimeAccount) error {
+		a.Name = "not saved"
+		return parley.Errorf(parley.KindInvalid, "abort")
+	})
+	wantKind(t, "UpdateChimeAccount aborted", err, parley.KindInvalid)
+	if got, _ := s.ChimeAccount(ctx(), awsA, "acc-1"); got.Name != "Acme 2" {
+		t.Fatalf("an aborted update was saved: %q", got.Name)
+	}
+	_, err = s.UpdateChimeAccount(ctx(), awsB, "acc-1", func(*parley.ChimeAccount) error { return nil })
+	wantKind(t, "UpdateChimeAccount of another AWS account", err, parley.KindNotFound)
+}
+
+func testChimeAccountList(t *testing.T, s parley.Store) {
+	for i, name := range []string{"Alpha", "Alpine", "Beta", "Gamma", "Alps"} {
+		must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, fmt.Sprint("acc-", i), name, t0.Add(time.Duration(i)*time.Second))))
+	}
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsB, "acc-b", "Alpha", t0)))
+	must(t, "CreateChimeUser", s.CreateChimeUser(ctx(), newUser(awsA, "acc-3", "u1", "Someone@Example.com", t0)))
+	var got []string
+	token := ""
+	for pages := 0; pages < 10; pages++ {
+		as, next, err := s.ListChimeAccounts(ctx(), awsA, parley.ChimeAccountFilter{NamePrefix: "Alp", Page: parley.Page{MaxResults: 2, NextToken: token}})
+		must(t, "ListChimeAccounts", err)
+		for _, a := range as {
+			got = append(got, a.Name)
+		}
+		if token = next; token == "" {
+			break
+		}
+	}
+	if want := []string{"Alpha", "Alpine", "Alps"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListChimeAccounts(prefix Alp) = %v, want %v", got, want)
+	}
+	as, _, err := s.ListChimeAccounts(ctx(), awsA, parley.ChimeAccountFilter{UserEmail: "someone@example.COM", Page: parley.Page{MaxResults: 10}})
+	must(t, "ListChimeAccounts(email)", err)
+	if len(as) != 1 || as[0].AccountID != "acc-3" {
+		t.Fatalf("ListChimeAccounts(user email) = %+v", as)
+	}
+}
+
+func testChimeAccountDelete(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	must(t, "CreateChimeUser", s.CreateChimeUser(ctx(), newUser(awsA, "acc-1", "u1", "a@example.com", t0)))
+	wantKind(t, "DeleteChimeAccount with an active user", s.DeleteChimeAccount(ctx(), awsA, "acc-1"), parley.KindUnprocessable)
+	_, err := s.UpdateChimeUser(ctx(), awsA, "acc-1", "u1", func(u *parley.ChimeUser) error { u.RegistrationStatus = parley.UserSuspended; return nil })
+	must(t, "UpdateChimeUser", err)
+	must(t, "DeleteChimeAccount", s.DeleteChimeAccount(ctx(), awsA, "acc-1"))
+	_, err = s.ChimeUser(ctx(), awsA, "acc-1", "u1")
+	wantKind(t, "ChimeUser of a deleted account", err, parley.KindNotFound)
+	wantKind(t, "DeleteChimeAccount twice", s.DeleteChimeAccount(ctx(), awsA, "acc-1"), parley.KindNotFound)
+}
+
+func testChimeUser(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-2", "B", t0)))
+	u := newUser(awsA, "acc-1", "u1", "Ann@Example.com", t0)
+	must(t, "CreateChimeUser", s.CreateChimeUser(ctx(), u))
+	got, err := s.ChimeUser(ctx(), awsA, "acc-1", "u1")
+	must(t, "ChimeUser", err)
+	if !reflect.DeepEqual(got, u) {
+		t.Fatalf("ChimeUser = %+v\nwant %+v", got, u)
+	}
+	wantKind(t, "same e-mail, other case", s.CreateChimeUser(ctx(), newUser(awsA, "acc-1", "u2", "ann@example.com", t0)), parley.KindConflict)
+	must(t, "same e-mail in another account", s.CreateChimeUser(ctx(), newUser(awsA, "acc-2", "u2", "ann@example.com", t0)))
+	wantKind(t, "user of a missing account", s.CreateChimeUser(ctx(), newUser(awsA, "acc-9", "u3", "x@example.com", t0)), parley.KindNotFound)
+	_, err = s.ChimeUser(ctx(), awsB, "acc-1", "u1")
+	wantKind(t, "ChimeUser of another AWS account", err, parley.KindNotFound)
+
+	got, err = s.UpdateChimeUser(ctx(), awsA, "acc-1", "u1", func(u *parley.ChimeUser) error {
+		u.RegistrationStatus, u.SessionEpoch = parley.UserSuspended, u.SessionEpoch+1
+		return nil
+	})
+	must(t, "UpdateChimeUser", err)
+	if got.RegistrationStatus != parley.UserSuspended || got.SessionEpoch != 1 {
+		t.Fatalf("UpdateChimeUser = %+v", got)
+	}
+	_, err = s.UpdateChimeUser(ctx(), awsA, "acc-1", "u1", func(u *parley.ChimeUser) error { u.SessionEpoch = 99; return parley.Errorf(parley.KindForbidden, "no") })
+	wantKind(t, "UpdateChimeUser aborted", err, parley.KindForbidden)
+	if got, _ := s.ChimeUser(ctx(), awsA, "acc-1", "u1"); got.SessionEpoch != 1 || got.RegistrationStatus != parley.UserSuspended {
+		t.Fatalf("after an aborted update: %+v", got)
+	}
+	_, err = s.UpdateChimeUser(ctx(), awsA, "acc-1", "nobody", func(*parley.ChimeUser) error { return nil })
+	wantKind(t, "UpdateChimeUser missing", err, parley.KindNotFound)
+}
+
+func testChimeUserList(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	for i := 0; i < 5; i++ {
+		u := newUser(awsA, "acc-1", fmt.Sprint("u", i), fmt.Sprintf("u%d@example.com", i), t0.Add(time.Duration(i)*time.Second))
+		if i%2 == 1 {
+			u.UserType = "SharedDevice"
+		}
+		must(t, "CreateChimeUser", s.CreateChimeUser(ctx(), u))
+	}
+	var got []string
+	token := ""
+	for pages := 0; pages < 10; pages++ {
+		us, next, err := s.ListChimeUsers(ctx(), awsA, "acc-1", parley.ChimeUserFilter{Page: parley.Page{MaxResults: 2, NextToken: token}})
+		must(t, "ListChimeUsers", err)
+		for _, u := range us {
+			got = append(got, u.UserID)
+		}
+		if token = next; token == "" {
+			break
+		}
+	}
+	if want := []string{"u0", "u1", "u2", "u3", "u4"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListChimeUsers = %v, want %v", got, want)
+	}
+	shared, _, err := s.ListChimeUsers(ctx(), awsA, "acc-1", parley.ChimeUserFilter{UserType: "SharedDevice", Page: parley.Page{MaxResults: 10}})
+	must(t, "ListChimeUsers(type)", err)
+	if len(shared) != 2 {
+		t.Fatalf("ListChimeUsers(SharedDevice) = %d users, want 2", len(shared))
+	}
+	one, _, err := s.ListChimeUsers(ctx(), awsA, "acc-1", parley.ChimeUserFilter{Email: "U3@EXAMPLE.COM", Page: parley.Page{MaxResults: 10}})
+	must(t, "ListChimeUsers(email)", err)
+	if len(one) != 1 || one[0].UserID != "u3" {
+		t.Fatalf("ListChimeUsers(email) = %+v", one)
+	}
+	_, _, err = s.ListChimeUsers(ctx(), awsB, "acc-1", parley.ChimeUserFilter{Page: parley.Page{MaxResults: 10}})
+	wantKind(t, "ListChimeUsers of another AWS account", err, parley.KindNotFound)
+}
+
+func testAudit(t *testing.T, s parley.Store) {
+	for i := 0; i < 5; i++ {
+		must(t, "AppendAudit", s.AppendAudit(ctx(), &parley.AuditRecord{ID: fmt.Sprint("r", i), Time: t0, AwsAccountID: awsA, Caller: "AKIA", Action: "LogoutUser", Target: fmt.Sprint(i), Result: "ok"}))
+	}
+	must(t, "AppendAudit", s.AppendAudit(ctx(), &parley.AuditRecord{ID: "other", Time: t0, AwsAccountID: awsB, Action: "LogoutUser"}))
+	var got []string
+	token := ""
+	for pages := 0; pages < 10; pages++ {
+		rs, next, err := s.ListAudit(ctx(), awsA, parley.Page{MaxResults: 2, NextToken: token})
+		must(t, "ListAudit", err)
+		for _, r := range rs {
+			got = append(got, r.ID)
+		}
+		if token = next; token == "" {
+			break
+		}
+	}
+	if want := []string{"r0", "r1", "r2", "r3", "r4"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListAudit = %v, want %v", got, want)
 	}
 }
