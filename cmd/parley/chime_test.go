@@ -507,3 +507,23 @@ func TestAudit(t *testing.T) {
 		t.Fatalf("parley audit printed:\n%s", s)
 	}
 }
+
+// Ensure "parley call" reaches the extensions with the credentials "parley env" exports.
+func TestCallCommand(t *testing.T) {
+	m := MustRunMain(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", testKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
+	t.Setenv("PARLEY_ENDPOINT", m.URL)
+	var out bytes.Buffer
+	if err := run(ctx(), []string{"call", "POST", "/parley/v1/accounts", `{"Name":"Via CLI","AccountType":"EnterpriseLWA"}`}, &out, &out); err != nil {
+		t.Fatalf("parley call: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"AccountType":"EnterpriseLWA"`) {
+		t.Fatalf("parley call printed %s", out.String())
+	}
+	out.Reset()
+	err := run(ctx(), []string{"call", "GET", "/accounts/nope"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "NotFoundException") {
+		t.Fatalf("parley call of a missing account: %v", err)
+	}
+}

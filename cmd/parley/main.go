@@ -6,6 +6,7 @@
 //	parley keys list [flags]    list access keys
 //	parley env [flags]          print shell exports for the AWS CLI and SDKs
 //	parley audit [flags]        print the audit trail of revocations
+//	parley call METHOD PATH     send a SigV4-signed request (for the /parley/v1 extensions)
 package main
 
 import (
@@ -64,8 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return env(ctx, args, stdout, stderr)
 	case "audit":
 		return audit(ctx, args, stdout, stderr)
+	case "call":
+		return call(ctx, args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve, keys, env or audit)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, keys, env, audit or call)", cmd)
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
