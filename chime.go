@@ -25,7 +25,10 @@ type ChimeAccount struct {
 	SigninDelegateGroups []string
 	DisableRemoteControl bool
 	EnableDialOut        bool
-	CreateTime           time.Time
+	// Chat retention in days; zero keeps messages until the room is deleted.
+	RoomRetentionDays         int
+	ConversationRetentionDays int
+	CreateTime                time.Time
 }
 
 // Chime user registration states.
@@ -84,4 +87,73 @@ type AuditRecord struct {
 	Action       string // the operation, e.g. "LogoutUser"
 	Target       string // what it acted on, e.g. "account/<id>/user/<id>"
 	Result       string // "ok" or the error
+}
+
+// ChimeRoom is a chat room of a Chime account.
+type ChimeRoom struct {
+	AwsAccountID string
+	AccountID    string
+	RoomID       string
+	Name         string
+	CreatedBy    string // the caller's IAM ARN
+	ClientToken  string // CreateRoom's idempotency token, if any
+	CreateTime   time.Time
+	UpdateTime   time.Time
+}
+
+// Member types and roles of room memberships.
+const (
+	MemberUser          = "User"
+	MemberBot           = "Bot"
+	RoleAdministrator   = "Administrator"
+	RoleMember          = "Member"
+	MaxRoomsPerAccount  = 1500
+	MaxMembersPerRoom   = 1000
+	MaxBotsPerAccount   = 10
+	DefaultBotDomain    = "example.com"
+	DefaultHistoryLimit = 50
+)
+
+// RoomMembership is a user or bot in a Chime room. Email and FullName are
+// copied from the member when it joins.
+type RoomMembership struct {
+	AwsAccountID string
+	AccountID    string
+	RoomID       string
+	MemberID     string
+	MemberType   string
+	Email        string
+	FullName     string
+	Role         string
+	InvitedBy    string
+	UpdateTime   time.Time
+}
+
+// Bot is a Chime chat bot.
+type Bot struct {
+	AwsAccountID  string
+	AccountID     string
+	BotID         string
+	DisplayName   string
+	BotEmail      string
+	Disabled      bool
+	SecurityToken string
+	// Events configuration: where room messages that mention or reach the
+	// bot are delivered. At most one of the two is set.
+	EventsEndpoint string
+	EventsLambda   string
+	CreateTime     time.Time
+	UpdateTime     time.Time
+}
+
+// ChimeMessage is a message posted to a Chime room, kept as room history.
+type ChimeMessage struct {
+	AwsAccountID string
+	AccountID    string
+	RoomID       string
+	MessageID    string
+	SenderID     string // user or bot ID
+	SenderName   string
+	Content      string
+	CreateTime   time.Time
 }

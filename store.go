@@ -88,6 +88,51 @@ type Store interface {
 	// UpdateChimeUser applies fn to the user atomically; an error from fn aborts. KindNotFound.
 	UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*ChimeUser) error) (*ChimeUser, error)
 
+	// CreateChimeRoom stores a new room, or, when the account already has a
+	// room created with the same non-empty ClientToken, returns that room and
+	// created=false. KindQuotaExceeded (Limit set) past max rooms per account;
+	// KindNotFound for the account.
+	CreateChimeRoom(ctx context.Context, r *ChimeRoom, max int) (_ *ChimeRoom, created bool, _ error)
+	// ChimeRoom returns a room. KindNotFound.
+	ChimeRoom(ctx context.Context, aws, account, id string) (*ChimeRoom, error)
+	// ListChimeRooms lists an account's rooms (only memberID's when set) by creation.
+	ListChimeRooms(ctx context.Context, aws, account, memberID string, p Page) (_ []*ChimeRoom, next string, _ error)
+	// UpdateChimeRoom applies fn atomically. KindNotFound.
+	UpdateChimeRoom(ctx context.Context, aws, account, id string, fn func(*ChimeRoom) error) (*ChimeRoom, error)
+	// DeleteChimeRoom removes a room, its memberships and its history. KindNotFound.
+	DeleteChimeRoom(ctx context.Context, aws, account, id string) error
+
+	// AddMembership stores a membership. KindConflict if the member is in the
+	// room already; KindQuotaExceeded past max members; KindNotFound for the room.
+	AddMembership(ctx context.Context, m *RoomMembership, max int) error
+	// Membership returns one membership. KindNotFound.
+	Membership(ctx context.Context, aws, account, room, member string) (*RoomMembership, error)
+	// ListMemberships lists a room's memberships by member ID. KindNotFound for the room.
+	ListMemberships(ctx context.Context, aws, account, room string, p Page) (_ []*RoomMembership, next string, _ error)
+	// UpdateMembership applies fn atomically. KindNotFound.
+	UpdateMembership(ctx context.Context, aws, account, room, member string, fn func(*RoomMembership) error) (*RoomMembership, error)
+	// DeleteMembership removes a member from a room. KindNotFound if it is not a member.
+	DeleteMembership(ctx context.Context, aws, account, room, member string) error
+	// MemberRooms returns the IDs of every room memberID belongs to in the account.
+	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
+
+	// CreateBot stores a bot. KindQuotaExceeded (Limit set) past max bots per account.
+	CreateBot(ctx context.Context, b *Bot, max int) error
+	// Bot returns a bot. KindNotFound.
+	Bot(ctx context.Context, aws, account, id string) (*Bot, error)
+	// BotByToken returns the bot whose security token is token. KindNotFound.
+	BotByToken(ctx context.Context, token string) (*Bot, error)
+	// ListBots lists an account's bots by creation.
+	ListBots(ctx context.Context, aws, account string, p Page) (_ []*Bot, next string, _ error)
+	// UpdateBot applies fn atomically. KindNotFound.
+	UpdateBot(ctx context.Context, aws, account, id string, fn func(*Bot) error) (*Bot, error)
+
+	// AppendMessage adds a message to its room's history. KindNotFound for the room.
+	AppendMessage(ctx context.Context, m *ChimeMessage) error
+	// Messages returns up to limit of a room's most recent messages created
+	// at or after since, oldest first.
+	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*ChimeMessage, error)
+
 	// AppendAudit records a revocation or moderation call.
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	// ListAudit returns the AWS account's records, oldest first, one page at a time.

@@ -45,6 +45,11 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"ChimeUser/CRUD", testChimeUser},
 		{"ChimeUser/List", testChimeUserList},
 		{"Audit", testAudit},
+		{"ChimeRoom/CRUD", testChimeRoom},
+		{"ChimeRoom/Idempotent", testChimeRoomIdempotent},
+		{"ChimeRoom/Memberships", testMemberships},
+		{"Bot", testBot},
+		{"ChimeRoom/History", testHistory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -610,5 +615,156 @@ func testAudit(t *testing.T, s parley.Store) {
 	}
 	if want := []string{"r0", "r1", "r2", "r3", "r4"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("ListAudit = %v, want %v", got, want)
+	}
+}
+
+func newChimeRoom(id, token string, at time.Time) *parley.ChimeRoom {
+	return &parley.ChimeRoom{AwsAccountID: awsA, AccountID: "acc-1", RoomID: id, Name: "room " + id, CreatedBy: "arn:aws:iam::111111111111:user/x",
+		ClientToken: token, CreateTime: at, UpdateTime: at}
+}
+
+func testChimeRoom(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	r := newChimeRoom("r1", "", t0)
+	if _, created, err := s.CreateChimeRoom(ctx(), r, 2); err != nil || !created {
+		t.Fatalf("CreateChimeRoom = %v, %v", created, err)
+	}
+	got, err := s.ChimeRoom(ctx(), awsA, "acc-1", "r1")
+	must(t, "ChimeRoom", err)
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("ChimeRoom = %+v\nwant %+v", got, r)
+	}
+	_, err = s.ChimeRoom(ctx(), awsB, "acc-1", "r1")
+	wantKind(t, "ChimeRoom of another AWS account", err, parley.KindNotFound)
+	_, _, err = s.CreateChimeRoom(ctx(), newChimeRoom("r2", "", t0), 2)
+	must(t, "CreateChimeRoom r2", err)
+	_, _, err = s.CreateChimeRoom(ctx(), newChimeRoom("r3", "", t0), 2)
+	if e := wantKind(t, "CreateChimeRoom past quota", err, parley.KindQuotaExceeded); e.Limit != 2 {
+		t.Fatalf("Limit = %d", e.Limit)
+	}
+	_, _, err = s.CreateChimeRoom(ctx(), &parley.ChimeRoom{AwsAccountID: awsA, AccountID: "missing", RoomID: "x", CreateTime: t0}, 10)
+	wantKind(t, "CreateChimeRoom in a missing account", err, parley.KindNotFound)
+	got, err = s.UpdateChimeRoom(ctx(), awsA, "acc-1", "r1", func(r *parley.ChimeRoom) error { r.Name = "renamed"; return nil })
+	must(t, "UpdateChimeRoom", err)
+	if got.Name != "renamed" {
+		t.Fatalf("UpdateChimeRoom = %+v", got)
+	}
+	must(t, "DeleteChimeRoom", s.DeleteChimeRoom(ctx(), awsA, "acc-1", "r1"))
+	wantKind(t, "DeleteChimeRoom twice", s.DeleteChimeRoom(ctx(), awsA, "acc-1", "r1"), parley.KindNotFound)
+}
+
+func testChimeRoomIdempotent(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	first, created, err := s.CreateChimeRoom(ctx(), newChimeRoom("r1", "tok-1", t0), 10)
+	must(t, "CreateChimeRoom", err)
+	again, created2, err := s.CreateChimeRoom(ctx(), newChimeRoom("r2", "tok-1", t0), 10)
+	must(t, "CreateChimeRoom again", err)
+	if !created || created2 || again.RoomID != first.RoomID {
+		t.Fatalf("same token: created %v then %v, room %s then %s", created, created2, first.RoomID, again.RoomID)
+	}
+	rooms, _, err := s.ListChimeRooms(ctx(), awsA, "acc-1", "", parley.Page{MaxResults: 10})
+	must(t, "ListChimeRooms", err)
+	if len(rooms) != 1 {
+		t.Fatalf("%d rooms after a repeated token, want 1", len(rooms))
+	}
+}
+
+func testMemberships(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	for _, id := range []string{"r1", "r2"} {
+		_, _, err := s.CreateChimeRoom(ctx(), newChimeRoom(id, "", t0), 10)
+		must(t, "CreateChimeRoom", err)
+	}
+	add := func(room, member string, max int) error {
+		return s.AddMembership(ctx(), &parley.RoomMembership{AwsAccountID: awsA, AccountID: "acc-1", RoomID: room, MemberID: member,
+			MemberType: parley.MemberUser, Role: parley.RoleMember, UpdateTime: t0}, max)
+	}
+	must(t, "AddMembership", add("r1", "u1", 2))
+	must(t, "AddMembership", add("r1", "u2", 2))
+	must(t, "AddMembership", add("r2", "u1", 2))
+	wantKind(t, "AddMembership twice", add("r1", "u1", 2), parley.KindConflict)
+	wantKind(t, "AddMembership past quota", add("r1", "u3", 2), parley.KindQuotaExceeded)
+	wantKind(t, "AddMembership to a missing room", add("r9", "u1", 2), parley.KindNotFound)
+	rooms, err := s.MemberRooms(ctx(), awsA, "acc-1", "u1")
+	must(t, "MemberRooms", err)
+	if !reflect.DeepEqual(rooms, []string{"r1", "r2"}) {
+		t.Fatalf("MemberRooms = %v", rooms)
+	}
+	byMember, _, err := s.ListChimeRooms(ctx(), awsA, "acc-1", "u2", parley.Page{MaxResults: 10})
+	must(t, "ListChimeRooms(member)", err)
+	if len(byMember) != 1 || byMember[0].RoomID != "r1" {
+		t.Fatalf("ListChimeRooms(member u2) = %+v", byMember)
+	}
+	m, err := s.UpdateMembership(ctx(), awsA, "acc-1", "r1", "u2", func(m *parley.RoomMembership) error { m.Role = parley.RoleAdministrator; return nil })
+	must(t, "UpdateMembership", err)
+	if m.Role != parley.RoleAdministrator {
+		t.Fatalf("UpdateMembership = %+v", m)
+	}
+	ms, next, err := s.ListMemberships(ctx(), awsA, "acc-1", "r1", parley.Page{MaxResults: 1})
+	must(t, "ListMemberships", err)
+	ms2, next2, err := s.ListMemberships(ctx(), awsA, "acc-1", "r1", parley.Page{MaxResults: 1, NextToken: next})
+	must(t, "ListMemberships page 2", err)
+	if len(ms) != 1 || len(ms2) != 1 || ms[0].MemberID != "u1" || ms2[0].MemberID != "u2" || next2 != "" {
+		t.Fatalf("ListMemberships pages = %v %v (next %q)", ms, ms2, next2)
+	}
+	must(t, "DeleteMembership", s.DeleteMembership(ctx(), awsA, "acc-1", "r1", "u1"))
+	wantKind(t, "DeleteMembership twice", s.DeleteMembership(ctx(), awsA, "acc-1", "r1", "u1"), parley.KindNotFound)
+	_, err = s.Membership(ctx(), awsA, "acc-1", "r1", "u1")
+	wantKind(t, "Membership after delete", err, parley.KindNotFound)
+	must(t, "DeleteChimeRoom", s.DeleteChimeRoom(ctx(), awsA, "acc-1", "r2"))
+	if rooms, _ := s.MemberRooms(ctx(), awsA, "acc-1", "u1"); len(rooms) != 0 {
+		t.Fatalf("memberships outlived their room: %v", rooms)
+	}
+}
+
+func testBot(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	b := &parley.Bot{AwsAccountID: awsA, AccountID: "acc-1", BotID: "b1", DisplayName: "Bot (Bot)", BotEmail: "Bot-chimebot@example.com",
+		SecurityToken: "secret-1", CreateTime: t0, UpdateTime: t0}
+	must(t, "CreateBot", s.CreateBot(ctx(), b, 1))
+	b2 := *b
+	b2.BotID, b2.SecurityToken = "b2", "secret-2"
+	if e := wantKind(t, "CreateBot past quota", s.CreateBot(ctx(), &b2, 1), parley.KindQuotaExceeded); e.Limit != 1 {
+		t.Fatalf("Limit = %d", e.Limit)
+	}
+	got, err := s.BotByToken(ctx(), "secret-1")
+	must(t, "BotByToken", err)
+	if !reflect.DeepEqual(got, b) {
+		t.Fatalf("BotByToken = %+v", got)
+	}
+	_, err = s.UpdateBot(ctx(), awsA, "acc-1", "b1", func(b *parley.Bot) error { b.SecurityToken, b.Disabled = "secret-3", true; return nil })
+	must(t, "UpdateBot", err)
+	_, err = s.BotByToken(ctx(), "secret-1")
+	wantKind(t, "BotByToken with the old token", err, parley.KindNotFound)
+	got, err = s.Bot(ctx(), awsA, "acc-1", "b1")
+	must(t, "Bot", err)
+	if !got.Disabled || got.SecurityToken != "secret-3" {
+		t.Fatalf("Bot = %+v", got)
+	}
+	bots, _, err := s.ListBots(ctx(), awsA, "acc-1", parley.Page{MaxResults: 10})
+	must(t, "ListBots", err)
+	if len(bots) != 1 {
+		t.Fatalf("ListBots = %d bots", len(bots))
+	}
+}
+
+func testHistory(t *testing.T, s parley.Store) {
+	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
+	_, _, err := s.CreateChimeRoom(ctx(), newChimeRoom("r1", "", t0), 10)
+	must(t, "CreateChimeRoom", err)
+	for i := 0; i < 5; i++ {
+		must(t, "AppendMessage", s.AppendMessage(ctx(), &parley.ChimeMessage{AwsAccountID: awsA, AccountID: "acc-1", RoomID: "r1",
+			MessageID: fmt.Sprint("m", i), SenderID: "u1", Content: fmt.Sprint("hello ", i), CreateTime: t0.Add(time.Duration(i) * time.Hour)}))
+	}
+	wantKind(t, "AppendMessage to a missing room", s.AppendMessage(ctx(), &parley.ChimeMessage{AwsAccountID: awsA, AccountID: "acc-1", RoomID: "r9", CreateTime: t0}), parley.KindNotFound)
+	ms, err := s.Messages(ctx(), awsA, "acc-1", "r1", time.Time{}, 3)
+	must(t, "Messages", err)
+	if len(ms) != 3 || ms[0].MessageID != "m2" || ms[2].MessageID != "m4" {
+		t.Fatalf("Messages(limit 3) = %+v", ms)
+	}
+	ms, err = s.Messages(ctx(), awsA, "acc-1", "r1", t0.Add(4*time.Hour), 10)
+	must(t, "Messages(since)", err)
+	if len(ms) != 1 || ms[0].MessageID != "m4" {
+		t.Fatalf("Messages(since 4h) = %+v", ms)
 	}
 }
