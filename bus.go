@@ -23,6 +23,13 @@ const (
 	// EventSignOut asks every holder of device connections of Users (of the
 	// Chime account RoomID, AWS account Room.AccountID) to close them.
 	EventSignOut EventType = "SIGN_OUT"
+	// EventMemberAdded and EventMemberRemoved tell the holders of a Chime
+	// member's device connections (UserID in room RoomID of Chime account
+	// Account) that it joined or left the room; EventChimeRoomDeleted ends
+	// a Chime room's delivery.
+	EventMemberAdded      EventType = "MEMBER_ADDED"
+	EventMemberRemoved    EventType = "MEMBER_REMOVED"
+	EventChimeRoomDeleted EventType = "CHIME_ROOM_DELETED"
 	// EventAck confirms that a node carried out a command sent with ReplyTo.
 	EventAck EventType = "ACK"
 )
@@ -44,6 +51,7 @@ type Event struct {
 	Type       EventType         `json:"type"`
 	Room       Scope             `json:"room"`
 	RoomID     string            `json:"roomId"`
+	Account    string            `json:"account,omitempty"` // the Chime account of a Chime room
 	ID         string            `json:"id,omitempty"`
 	RequestID  string            `json:"requestId,omitempty"`
 	Name       string            `json:"name,omitempty"`
@@ -73,6 +81,11 @@ func DisconnectNotice(cmd Event) Event {
 	}
 	return Event{Type: EventEvent, Room: cmd.Room, RoomID: cmd.RoomID, ID: cmd.ID, RequestID: cmd.RequestID,
 		Name: EventNameDisconnectUser, Attributes: attrs, SendTime: cmd.SendTime}
+}
+
+// ChimeRoomSubject is the bus subject of a Chime room's traffic.
+func ChimeRoomSubject(aws, account, roomID string) string {
+	return "parley.chime." + aws + "." + account + "." + roomID
 }
 
 // RoomSubject is the bus subject of a room's traffic.

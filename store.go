@@ -113,6 +113,8 @@ type Store interface {
 	UpdateMembership(ctx context.Context, aws, account, room, member string, fn func(*RoomMembership) error) (*RoomMembership, error)
 	// DeleteMembership removes a member from a room. KindNotFound if it is not a member.
 	DeleteMembership(ctx context.Context, aws, account, room, member string) error
+	// RoomMembers returns the IDs of a room's members of memberType (User or Bot).
+	RoomMembers(ctx context.Context, aws, account, room, memberType string) ([]string, error)
 	// MemberRooms returns the IDs of every room memberID belongs to in the account.
 	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
 

@@ -26,6 +26,8 @@ type ChimeOptions struct {
 	Strict bool
 	// SessionLifetime is how long a device session lasts; zero means 12 hours.
 	SessionLifetime time.Duration
+	// Bots delivers bot events; nil delivers none.
+	Bots BotCaller
 }
 
 // awsAccount returns the caller's AWS account; Chime is global, so the region does not partition it.

@@ -233,20 +233,32 @@ func (s *Store) DeleteMembership(ctx context.Context, aws, account, room, member
 }
 
 func (s *Store) MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT room_id FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND member_id = ? ORDER BY room_id`, aws, account, memberID)
+	ids, err := column(ctx, s.db, `SELECT room_id FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND member_id = ? ORDER BY room_id`, aws, account, memberID)
+	return ids, wrap("MemberRooms", err)
+}
+
+func (s *Store) RoomMembers(ctx context.Context, aws, account, room, memberType string) ([]string, error) {
+	ids, err := column(ctx, s.db, `SELECT member_id FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND room_id = ?
+		AND json_extract(data, '$.MemberType') = ? ORDER BY member_id`, aws, account, room, memberType)
+	return ids, wrap("RoomMembers", err)
+}
+
+// column returns the one string column of a query's rows.
+func column(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("MemberRooms", err)
+		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
+	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap("MemberRooms", err)
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, wrap("MemberRooms", rows.Err())
+	return out, rows.Err()
 }
 
 func botNotFound(id string) error {

@@ -685,6 +685,14 @@ func testMemberships(t *testing.T, s parley.Store) {
 	wantKind(t, "AddMembership twice", add("r1", "u1", 2), parley.KindConflict)
 	wantKind(t, "AddMembership past quota", add("r1", "u3", 2), parley.KindQuotaExceeded)
 	wantKind(t, "AddMembership to a missing room", add("r9", "u1", 2), parley.KindNotFound)
+	must(t, "AddMembership bot", s.AddMembership(ctx(), &parley.RoomMembership{AwsAccountID: awsA, AccountID: "acc-1", RoomID: "r2", MemberID: "bot1",
+		MemberType: parley.MemberBot, Role: parley.RoleMember, UpdateTime: t0}, 10))
+	if bots, err := s.RoomMembers(ctx(), awsA, "acc-1", "r2", parley.MemberBot); err != nil || !reflect.DeepEqual(bots, []string{"bot1"}) {
+		t.Fatalf("RoomMembers(Bot) = %v, %v", bots, err)
+	}
+	if users, err := s.RoomMembers(ctx(), awsA, "acc-1", "r2", parley.MemberUser); err != nil || !reflect.DeepEqual(users, []string{"u1"}) {
+		t.Fatalf("RoomMembers(User) = %v, %v", users, err)
+	}
 	rooms, err := s.MemberRooms(ctx(), awsA, "acc-1", "u1")
 	must(t, "MemberRooms", err)
 	if !reflect.DeepEqual(rooms, []string{"r1", "r2"}) {

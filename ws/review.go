@@ -1,11 +1,8 @@
 package ws
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -42,47 +39,29 @@ type ReviewResponse struct {
 	Attributes   map[string]string `json:"Attributes"`
 }
 
-// HTTPReviewer stands in for Lambda: each function ARN maps to an HTTP
-// endpoint that receives the review request as a JSON POST.
-type HTTPReviewer struct {
-	Endpoints map[string]string // Lambda function ARN -> URL
-	Timeout   time.Duration     // zero means 200 ms, the IVS limit
-	Client    *http.Client      // nil means http.DefaultClient
+// Caller calls a Lambda function (through its mapped endpoint); see package webhook.
+type Caller interface {
+	Call(ctx context.Context, target string, in, out any) error
 }
 
-// Review posts req to the endpoint mapped to lambdaARN.
-func (r *HTTPReviewer) Review(ctx context.Context, lambdaARN string, req ReviewRequest) (*ReviewResponse, error) {
-	url, ok := r.Endpoints[lambdaARN]
-	if !ok {
-		return nil, fmt.Errorf("no endpoint configured for %s", lambdaARN)
-	}
+// LambdaReviewer runs review handlers through a Caller, within Timeout
+// (zero means 200 ms, the IVS limit).
+type LambdaReviewer struct {
+	Caller  Caller
+	Timeout time.Duration
+}
+
+// Review calls the review Lambda and checks its verdict.
+func (r *LambdaReviewer) Review(ctx context.Context, lambdaARN string, req ReviewRequest) (*ReviewResponse, error) {
 	timeout := r.Timeout
 	if timeout == 0 {
 		timeout = 200 * time.Millisecond
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	body, _ := json.Marshal(req)
-	hreq, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	client := r.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(hreq)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("review handler answered %s", resp.Status)
-	}
 	var out ReviewResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("review handler answer: %w", err)
+	if err := r.Caller.Call(ctx, lambdaARN, req, &out); err != nil {
+		return nil, err
 	}
 	if out.ReviewResult != string(parley.ReviewAllow) && out.ReviewResult != string(parley.ReviewDeny) {
 		return nil, fmt.Errorf("review handler answered ReviewResult %q", out.ReviewResult)

@@ -32,9 +32,10 @@ type Config struct {
 	LoggingQuota  int     // logging configurations per account and region; 0 means 10
 	TokenLifetime time.Duration
 
-	// ReviewEndpoints maps message review Lambda ARNs to HTTP endpoints
-	// that stand in for them; ReviewTimeout bounds each review (IVS: 200 ms).
-	ReviewEndpoints map[string]string
+	// LambdaEndpoints maps Lambda function ARNs (message review handlers,
+	// bot events) to HTTP endpoints that stand in for them; ReviewTimeout
+	// bounds each message review (IVS: 200 ms).
+	LambdaEndpoints map[string]string
 	ReviewTimeout   time.Duration
 	PingInterval    time.Duration // WebSocket pings to detect dead peers
 	ChatLogDir      string        // where logging configurations deliver; "" means <data>/chat-logs
@@ -57,7 +58,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
 		Region: "us-east-1", ThrottleScale: 1, TokenLifetime: 60 * time.Minute,
-		ReviewEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second,
+		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second,
 		SessionLifetime: 12 * time.Hour,
 		LogLevel:        "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 	}
@@ -120,21 +121,23 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RoomQuota, "room-quota", c.RoomQuota, "rooms per account and region (0: 50000)")
 	fs.IntVar(&c.LoggingQuota, "logging-quota", c.LoggingQuota, "logging configurations per account and region (0: 10)")
 	fs.DurationVar(&c.TokenLifetime, "token-lifetime", c.TokenLifetime, "how long a chat token can open a connection")
-	if v, ok := os.LookupEnv("PARLEY_REVIEW_ENDPOINTS"); ok {
+	if v, ok := os.LookupEnv("PARLEY_LAMBDA_ENDPOINTS"); ok {
 		for _, pair := range strings.Split(v, ",") {
 			if arn, url, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {
-				c.ReviewEndpoints[arn] = url
+				c.LambdaEndpoints[arn] = url
 			}
 		}
 	}
-	fs.Func("review-endpoint", "ARN=URL: POST message reviews for this Lambda ARN to URL; repeatable (env PARLEY_REVIEW_ENDPOINTS, comma-separated)", func(v string) error {
+	lambda := func(v string) error {
 		arn, url, ok := strings.Cut(v, "=")
 		if !ok || !strings.HasPrefix(arn, "arn:aws:lambda:") {
 			return errors.New("want arn:aws:lambda:...=http://...")
 		}
-		c.ReviewEndpoints[arn] = url
+		c.LambdaEndpoints[arn] = url
 		return nil
-	})
+	}
+	fs.Func("lambda-endpoint", "ARN=URL: POST what AWS would send this Lambda function (message reviews, bot events) to URL; repeatable (env PARLEY_LAMBDA_ENDPOINTS, comma-separated)", lambda)
+	fs.Func("review-endpoint", "the same as --lambda-endpoint", lambda)
 	fs.DurationVar(&c.ReviewTimeout, "review-timeout", c.ReviewTimeout, "how long a message review may take before the fallback result applies")
 	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "WebSocket ping interval; a peer silent for two intervals is dropped")
 	if v, ok := os.LookupEnv("PARLEY_CHIME_STRICT"); ok {

@@ -37,6 +37,7 @@ import (
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sigv4"
 	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/webhook"
 	"github.com/parley-chat/parley/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -172,13 +173,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		logDir = filepath.Join(c.DataDir, "chat-logs")
 	}
 	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
+	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
 	nodeID := parley.NewID()
 	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: nodeID, PingInterval: c.PingInterval,
-		Reviewer: &ws.HTTPReviewer{Endpoints: c.ReviewEndpoints, Timeout: c.ReviewTimeout}})
+		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
 	if err := m.Hub.Run(ctx); err != nil {
 		return err
 	}

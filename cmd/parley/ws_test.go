@@ -343,7 +343,7 @@ func TestMessageReview(t *testing.T) {
 	defer handler.Close()
 	const allowARN, denyARN = "arn:aws:lambda:us-east-1:123456789012:function:allow", "arn:aws:lambda:us-east-1:123456789012:function:deny"
 	m := MustRunMain(t, func(c *Config) {
-		c.ReviewEndpoints = map[string]string{allowARN: handler.URL, denyARN: handler.URL}
+		c.LambdaEndpoints = map[string]string{allowARN: handler.URL, denyARN: handler.URL}
 		c.ReviewTimeout = 200 * time.Millisecond
 	})
 	allowRoom := newRoom(t, m, &ivschat.CreateRoomInput{MessageReviewHandler: &types.MessageReviewHandler{Uri: aws.String(allowARN)}})

@@ -1,0 +1,98 @@
+package service
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/awsproto"
+)
+
+// BotCaller delivers bot events to a bot's events configuration (an HTTPS
+// endpoint, or a Lambda ARN mapped to one).
+type BotCaller interface {
+	Call(ctx context.Context, target string, in, out any) error
+}
+
+// BotEvent is what a bot's events configuration receives, in the shape of
+// Chime's outbound bot events. EventType is Invite or Remove when the bot
+// joins or leaves a room, and Message for each message posted to a room the
+// bot is in (parley delivers every message, not only mentions).
+type BotEvent struct {
+	EventType      string
+	EventTimestamp string
+	Discussion     struct{ DiscussionID, DiscussionType string } `json:"Discussion"`
+	Sender         *struct{ SenderID, SenderName string }        `json:"Sender,omitempty"`
+	Message        string                                        `json:",omitempty"`
+	MessageID      string                                        `json:"MessageId,omitempty"`
+	// InboundHTTPSEndpointPath is where the bot posts back, with its
+	// security token as a bearer token.
+	InboundHTTPSEndpointPath string `json:"InboundHttpsEndpointPath"`
+}
+
+// sendBot delivers ev to bot b in the background, if b listens.
+func (s *Service) sendBot(b *parley.Bot, ev BotEvent) {
+	target := b.EventsEndpoint
+	if target == "" {
+		target = b.EventsLambda
+	}
+	if target == "" || b.Disabled || s.Chime.Bots == nil {
+		return
+	}
+	go func() {
+		if err := s.Chime.Bots.Call(context.Background(), target, ev, nil); err != nil {
+			s.Log.Warn("bot event not delivered", "bot", b.BotID, "type", ev.EventType, "err", err)
+		}
+	}()
+}
+
+func botEvent(typ, roomID string, at string) BotEvent {
+	ev := BotEvent{EventType: typ, EventTimestamp: at, InboundHTTPSEndpointPath: "/parley/v1/bot/rooms/" + roomID + "/messages"}
+	ev.Discussion.DiscussionID, ev.Discussion.DiscussionType = roomID, "Room"
+	return ev
+}
+
+// botEvent tells memberID, if it is a bot, that it joined or left a room.
+func (s *Service) botEvent(ctx context.Context, aws, accountID, roomID, memberID, typ string) {
+	b, err := s.Store.Bot(ctx, aws, accountID, memberID)
+	if err != nil {
+		return // not a bot
+	}
+	s.sendBot(b, botEvent(typ, roomID, awsproto.Time(s.Clock.Now())))
+}
+
+// deliverToBots sends a posted message to the room's bots, but its sender.
+func (s *Service) deliverToBots(ctx context.Context, m *parley.ChimeMessage) {
+	bots, err := s.Store.RoomMembers(ctx, m.AwsAccountID, m.AccountID, m.RoomID, parley.MemberBot)
+	if err != nil {
+		s.Log.Error("listing room bots", "room", m.RoomID, "err", err)
+		return
+	}
+	for _, id := range bots {
+		if id == m.SenderID {
+			continue
+		}
+		b, err := s.Store.Bot(ctx, m.AwsAccountID, m.AccountID, id)
+		if err != nil {
+			continue
+		}
+		ev := botEvent("Message", m.RoomID, awsproto.Time(m.CreateTime))
+		ev.Sender = &struct{ SenderID, SenderName string }{m.SenderID, m.SenderName}
+		ev.Message, ev.MessageID = m.Content, m.MessageID
+		s.sendBot(b, ev)
+	}
+}
+
+// PostAsBot posts content to a room as the bot holding token.
+func (s *Service) PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error) {
+	b, err := s.Store.BotByToken(ctx, token)
+	if parley.KindOf(err) == parley.KindNotFound {
+		return nil, parley.Errorf(parley.KindUnauthenticated, "invalid bot security token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.Disabled {
+		return nil, parley.Errorf(parley.KindForbidden, "bot %s is disabled", b.BotID)
+	}
+	return s.PostMessage(ctx, b.AwsAccountID, b.AccountID, roomID, b.BotID, "", content)
+}

@@ -1,0 +1,363 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// callerARN is the caller as Chime shows it in CreatedBy and InvitedBy.
+func callerARN(ctx context.Context) string {
+	p, _ := parley.PrincipalFromContext(ctx)
+	return "arn:aws:iam::" + p.AccountID + ":user/" + p.AccessKeyID
+}
+
+// enterprise returns the caller's AWS account after checking, in strict
+// mode, that the Chime account may use rooms and bots (Enterprise only).
+func (s *Service) enterprise(ctx context.Context, accountID string) (string, error) {
+	aws, a, err := s.account(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	if s.Chime.Strict && a.Type == parley.AccountTeam {
+		return "", parley.Errorf(parley.KindForbidden, "Chime Account provided is not an Enterprise Chime Account[AWS Account ID: %s][Chime Account ID: %s]", aws, accountID)
+	}
+	return aws, nil
+}
+
+// CreateChimeRoom creates a room, or returns the one created earlier with the same client token.
+func (s *Service) CreateChimeRoom(ctx context.Context, accountID, name, clientToken string) (*parley.ChimeRoom, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	r, _, err := s.Store.CreateChimeRoom(ctx, &parley.ChimeRoom{AwsAccountID: aws, AccountID: accountID, RoomID: newUUID(), Name: name,
+		CreatedBy: callerARN(ctx), ClientToken: clientToken, CreateTime: now, UpdateTime: now}, parley.MaxRoomsPerAccount)
+	return r, err
+}
+
+// GetChimeRoom returns a room.
+func (s *Service) GetChimeRoom(ctx context.Context, accountID, roomID string) (*parley.ChimeRoom, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ChimeRoom(ctx, aws, accountID, roomID)
+}
+
+// ListChimeRooms lists an account's rooms, or memberID's.
+func (s *Service) ListChimeRooms(ctx context.Context, accountID, memberID string, p parley.Page) ([]*parley.ChimeRoom, string, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.MaxResults == 0 {
+		p.MaxResults = 50
+	}
+	return s.Store.ListChimeRooms(ctx, aws, accountID, memberID, p)
+}
+
+// UpdateChimeRoom renames a room.
+func (s *Service) UpdateChimeRoom(ctx context.Context, accountID, roomID string, name *string) (*parley.ChimeRoom, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	return s.Store.UpdateChimeRoom(ctx, aws, accountID, roomID, func(r *parley.ChimeRoom) error {
+		if name != nil && *name != r.Name {
+			r.Name, r.UpdateTime = *name, now
+		}
+		return nil
+	})
+}
+
+// DeleteChimeRoom deletes a room and its memberships; delivery to its
+// members' devices ends, on every node, before it returns.
+func (s *Service) DeleteChimeRoom(ctx context.Context, accountID, roomID string) error {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteChimeRoom(ctx, aws, accountID, roomID); err != nil {
+		return err
+	}
+	return s.command(ctx, parley.Event{Type: parley.EventChimeRoomDeleted, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID, SendTime: s.Clock.Now()})
+}
+
+// resolveMember finds the user or bot memberID of the account.
+func (s *Service) resolveMember(ctx context.Context, aws, accountID, memberID string) (*parley.RoomMembership, error) {
+	m := &parley.RoomMembership{AwsAccountID: aws, AccountID: accountID, MemberID: memberID}
+	u, err := s.Store.ChimeUser(ctx, aws, accountID, memberID)
+	if err == nil {
+		m.MemberType, m.Email, m.FullName = parley.MemberUser, u.PrimaryEmail, u.DisplayName
+		return m, nil
+	}
+	if parley.KindOf(err) != parley.KindNotFound {
+		return nil, err
+	}
+	b, err := s.Store.Bot(ctx, aws, accountID, memberID)
+	if parley.KindOf(err) == parley.KindNotFound {
+		return nil, parley.Errorf(parley.KindNotFound, "member %s is not a user or bot of the account", memberID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.Disabled {
+		return nil, parley.Errorf(parley.KindInvalid, "bot %s is disabled and cannot be added to rooms", memberID)
+	}
+	m.MemberType, m.Email, m.FullName = parley.MemberBot, b.BotEmail, b.DisplayName
+	return m, nil
+}
+
+// CreateRoomMembership adds a user or bot to a room; the member's devices
+// receive the room from the moment the call returns.
+func (s *Service) CreateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.ChimeRoom(ctx, aws, accountID, roomID); err != nil {
+		return nil, err
+	}
+	m, err := s.resolveMember(ctx, aws, accountID, memberID)
+	if err != nil {
+		return nil, err
+	}
+	if role == "" {
+		role = parley.RoleMember
+	}
+	m.RoomID, m.Role, m.InvitedBy, m.UpdateTime = roomID, role, callerARN(ctx), s.Clock.Now()
+	if err := s.Store.AddMembership(ctx, m, parley.MaxMembersPerRoom); err != nil {
+		return nil, err
+	}
+	err = s.command(ctx, parley.Event{Type: parley.EventMemberAdded, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID,
+		UserID: memberID, SendTime: m.UpdateTime})
+	s.botEvent(ctx, aws, accountID, roomID, memberID, "Invite")
+	return m, err
+}
+
+// MemberError is one failed item of BatchCreateRoomMembership.
+type MemberError struct {
+	MemberID, Code, Message string
+}
+
+// MembershipItem is one member to add.
+type MembershipItem struct {
+	MemberID, Role string
+}
+
+// BatchCreateRoomMembership adds each member; failures are reported per item.
+func (s *Service) BatchCreateRoomMembership(ctx context.Context, accountID, roomID string, items []MembershipItem) ([]MemberError, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.ChimeRoom(ctx, aws, accountID, roomID); err != nil {
+		return nil, err
+	}
+	errs := []MemberError{}
+	for _, it := range items {
+		if _, err := s.CreateRoomMembership(ctx, accountID, roomID, it.MemberID, it.Role); err != nil {
+			if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
+				return nil, err
+			}
+			code := chimeCode(err)
+			if parley.KindOf(err) == parley.KindQuotaExceeded {
+				code = "ResourceLimitExceeded"
+			}
+			errs = append(errs, MemberError{MemberID: it.MemberID, Code: code, Message: parley.AsError(err).Message})
+		}
+	}
+	return errs, nil
+}
+
+// ListRoomMemberships lists a room's members.
+func (s *Service) ListRoomMemberships(ctx context.Context, accountID, roomID string, p parley.Page) ([]*parley.RoomMembership, string, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.MaxResults == 0 {
+		p.MaxResults = 50
+	}
+	return s.Store.ListMemberships(ctx, aws, accountID, roomID, p)
+}
+
+// UpdateRoomMembership changes a user member's role (bots have none).
+func (s *Service) UpdateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	return s.Store.UpdateMembership(ctx, aws, accountID, roomID, memberID, func(m *parley.RoomMembership) error {
+		if m.MemberType == parley.MemberBot {
+			return parley.Errorf(parley.KindInvalid, "the role can be updated only for users")
+		}
+		if role != "" {
+			m.Role, m.UpdateTime = role, now
+		}
+		return nil
+	})
+}
+
+// DeleteRoomMembership removes a member. When it returns, the member's
+// devices no longer receive the room's messages and cannot post to it, on
+// every node; they are told, and so are the remaining members.
+func (s *Service) DeleteRoomMembership(ctx context.Context, accountID, roomID, memberID string) (err error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		s.audit(ctx, "DeleteRoomMembership", "account/"+accountID+"/room/"+roomID+"/member/"+memberID, err)
+	}()
+	if err := s.Store.DeleteMembership(ctx, aws, accountID, roomID, memberID); err != nil {
+		return err
+	}
+	s.botEvent(ctx, aws, accountID, roomID, memberID, "Remove")
+	return s.command(ctx, parley.Event{Type: parley.EventMemberRemoved, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID,
+		UserID: memberID, SendTime: s.Clock.Now()})
+}
+
+// newSecurityToken returns a 40-character secret for a bot.
+func newSecurityToken() string {
+	b := make([]byte, 30)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateBot creates a bot; at most 10 per account.
+func (s *Service) CreateBot(ctx context.Context, accountID, displayName, domain string) (*parley.Bot, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if domain == "" {
+		domain = parley.DefaultBotDomain
+	}
+	id, now := newUUID(), s.Clock.Now()
+	b := &parley.Bot{AwsAccountID: aws, AccountID: accountID, BotID: id, DisplayName: displayName + " (Bot)",
+		BotEmail: strings.ReplaceAll(displayName, " ", "") + "-chimebot@" + domain, SecurityToken: newSecurityToken(), CreateTime: now, UpdateTime: now}
+	return b, s.Store.CreateBot(ctx, b, parley.MaxBotsPerAccount)
+}
+
+// GetBot returns a bot.
+func (s *Service) GetBot(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Bot(ctx, aws, accountID, botID)
+}
+
+// ListBots lists an account's bots.
+func (s *Service) ListBots(ctx context.Context, accountID string, p parley.Page) ([]*parley.Bot, string, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.MaxResults == 0 {
+		p.MaxResults = 10
+	}
+	return s.Store.ListBots(ctx, aws, accountID, p)
+}
+
+// UpdateBot applies fn to a bot and stamps UpdateTime.
+func (s *Service) UpdateBot(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	return s.Store.UpdateBot(ctx, aws, accountID, botID, func(b *parley.Bot) error {
+		if err := fn(b); err != nil {
+			return err
+		}
+		b.UpdateTime = now
+		return nil
+	})
+}
+
+// RegenerateSecurityToken gives a bot a new security token; the old one stops working.
+func (s *Service) RegenerateSecurityToken(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
+	return s.UpdateBot(ctx, accountID, botID, func(b *parley.Bot) error { b.SecurityToken = newSecurityToken(); return nil })
+}
+
+// RetentionSettings returns the account's chat retention.
+func (s *Service) RetentionSettings(ctx context.Context, accountID string) (*parley.ChimeAccount, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ChimeAccount(ctx, aws, accountID)
+}
+
+// PutRetentionSettings sets the account's chat retention; zero turns it off.
+func (s *Service) PutRetentionSettings(ctx context.Context, accountID string, roomDays, conversationDays int) error {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.UpdateChimeAccount(ctx, aws, accountID, func(a *parley.ChimeAccount) error {
+		a.RoomRetentionDays, a.ConversationRetentionDays = roomDays, conversationDays
+		return nil
+	})
+	return err
+}
+
+// PostMessage posts content to a room as a member (a user's device or a
+// bot): it is kept in the room's history and delivered to the devices of
+// every member, on every node, and to the room's bots. A sender who is not
+// a member is refused.
+func (s *Service) PostMessage(ctx context.Context, aws, accountID, roomID, senderID, requestID, content string) (*parley.ChimeMessage, error) {
+	m, err := s.Store.Membership(ctx, aws, accountID, roomID, senderID)
+	if parley.KindOf(err) == parley.KindNotFound {
+		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", roomID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	msg := &parley.ChimeMessage{AwsAccountID: aws, AccountID: accountID, RoomID: roomID, MessageID: newUUID(), SenderID: senderID,
+		SenderName: m.FullName, Content: content, CreateTime: s.Clock.Now()}
+	if err := s.Store.AppendMessage(ctx, msg); err != nil {
+		return nil, err
+	}
+	ev := parley.Event{Type: parley.EventMessage, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID, ID: msg.MessageID,
+		RequestID: requestID, Content: content, Sender: &parley.Sender{UserID: senderID, Attributes: map[string]string{"DisplayName": m.FullName}},
+		SendTime: msg.CreateTime}
+	if err := s.Bus.Publish(ctx, parley.ChimeRoomSubject(aws, accountID, roomID), ev); err != nil {
+		return nil, &parley.Error{Kind: parley.KindUnavailable, Op: "service.PostMessage", Message: "message bus unavailable", Err: err}
+	}
+	s.deliverToBots(ctx, msg)
+	return msg, nil
+}
+
+// RoomHistory returns a room's recent messages for one of its members,
+// within the account's retention.
+func (s *Service) RoomHistory(ctx context.Context, aws, accountID, roomID, memberID string, limit int) ([]*parley.ChimeMessage, error) {
+	if _, err := s.Store.Membership(ctx, aws, accountID, roomID, memberID); err != nil {
+		if parley.KindOf(err) == parley.KindNotFound {
+			return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", roomID)
+		}
+		return nil, err
+	}
+	a, err := s.Store.ChimeAccount(ctx, aws, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var since time.Time
+	if a.RoomRetentionDays > 0 {
+		since = s.Clock.Now().AddDate(0, 0, -a.RoomRetentionDays)
+	}
+	if limit <= 0 || limit > 200 {
+		limit = parley.DefaultHistoryLimit
+	}
+	return s.Store.Messages(ctx, aws, accountID, roomID, since, limit)
+}
