@@ -64,6 +64,7 @@ func New(svc *service.Service, tokens *chattoken.Sealer, log *slog.Logger) *API 
 	a.add("POST", "/parley/v1/accounts/:accountId/users/:userId/accept-invitation", "", "parley:AcceptInvitation", a.acceptInvitation)
 	a.add("POST", "/parley/v1/accounts/:accountId/users/:userId/sessions", "", "parley:CreateDeviceSession", a.createSession)
 	a.add("GET", "/parley/v1/audit", "", "parley:ListAudit", a.listAudit)
+	a.registerRooms()
 	return a
 }
 

@@ -32,8 +32,12 @@ type Server struct {
 	Auth  Authenticator
 	IVS   http.Handler // the IVS Chat API
 	Chime http.Handler // the Chime API and parley's /parley/v1 extensions
-	WS    http.Handler // the IVS Chat messaging WebSocket endpoint, on any path
-	Log   *slog.Logger
+	// Bots serves BotPrefix, where Chime bots authenticate with their
+	// security token instead of SigV4.
+	Bots      http.Handler
+	BotPrefix string
+	WS        http.Handler // the IVS Chat messaging WebSocket endpoint, on any path
+	Log       *slog.Logger
 	// Health, if set, is consulted by /healthz.
 	Health func(r *http.Request) error
 
@@ -89,6 +93,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) api(rw http.ResponseWriter, r *http.Request) {
 	if s.WS != nil && ws.IsUpgrade(r) {
 		s.WS.ServeHTTP(rw, r)
+		return
+	}
+	if s.Bots != nil && strings.HasPrefix(r.URL.Path, s.BotPrefix) {
+		s.Bots.ServeHTTP(rw, r)
 		return
 	}
 	start := time.Now()

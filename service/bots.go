@@ -20,13 +20,25 @@ type BotCaller interface {
 type BotEvent struct {
 	EventType      string
 	EventTimestamp string
-	Discussion     struct{ DiscussionID, DiscussionType string } `json:"Discussion"`
-	Sender         *struct{ SenderID, SenderName string }        `json:"Sender,omitempty"`
-	Message        string                                        `json:",omitempty"`
-	MessageID      string                                        `json:"MessageId,omitempty"`
+	Discussion     BotDiscussion
+	Sender         *BotSender `json:",omitempty"`
+	Message        string     `json:",omitempty"`
+	MessageID      string     `json:"MessageId,omitempty"`
 	// InboundHTTPSEndpointPath is where the bot posts back, with its
 	// security token as a bearer token.
 	InboundHTTPSEndpointPath string `json:"InboundHttpsEndpointPath"`
+}
+
+// BotDiscussion is the room of a bot event.
+type BotDiscussion struct {
+	DiscussionID   string `json:"DiscussionId"`
+	DiscussionType string
+}
+
+// BotSender is who posted the message of a bot event.
+type BotSender struct {
+	SenderID   string `json:"SenderId"`
+	SenderName string
 }
 
 // sendBot delivers ev to bot b in the background, if b listens.
@@ -76,7 +88,7 @@ func (s *Service) deliverToBots(ctx context.Context, m *parley.ChimeMessage) {
 			continue
 		}
 		ev := botEvent("Message", m.RoomID, awsproto.Time(m.CreateTime))
-		ev.Sender = &struct{ SenderID, SenderName string }{m.SenderID, m.SenderName}
+		ev.Sender = &BotSender{SenderID: m.SenderID, SenderName: m.SenderName}
 		ev.Message, ev.MessageID = m.Content, m.MessageID
 		s.sendBot(b, ev)
 	}

@@ -36,9 +36,11 @@ type conn struct {
 
 	// An IVS chat connection has a room and a grant; a Chime device
 	// connection has a device session.
-	room   *room
-	grant  *parley.ChatToken
-	device *parley.DeviceSession
+	room    *room
+	grant   *parley.ChatToken
+	device  *parley.DeviceSession
+	rooms   map[string]struct{} // a device's Chime rooms; guarded by hub.mu
+	roomGen int                 // counts membership commands applied to rooms; guarded by hub.mu
 
 	lastRead atomic.Int64 // Unix nanoseconds of the last frame read, for dead-peer detection
 	limiter  *rate.Limiter
@@ -272,7 +274,7 @@ func (c *conn) handle(payload []byte) {
 		return
 	}
 	if c.device != nil {
-		c.fail(requestID, 400, "unknown Action "+action) // devices have no actions yet
+		c.hub.deviceRequest(c, requestID, action, &req)
 		return
 	}
 	switch action {

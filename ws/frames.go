@@ -27,6 +27,7 @@ type outFrame struct {
 	Type         string            `json:"Type"`
 	ID           string            `json:"Id"`
 	RequestID    string            `json:"RequestId,omitempty"`
+	RoomID       string            `json:"RoomId,omitempty"` // Chime room frames
 	Content      *string           `json:"Content,omitempty"`
 	EventName    string            `json:"EventName,omitempty"`
 	Attributes   map[string]string `json:"Attributes,omitempty"`
@@ -79,6 +80,8 @@ type request struct {
 	ID         json.RawMessage `json:"Id"`
 	UserID     json.RawMessage `json:"UserId"`
 	Reason     json.RawMessage `json:"Reason"`
+	RoomID     json.RawMessage `json:"RoomId"` // Chime device requests
+	Limit      json.RawMessage `json:"Limit"`
 }
 
 // str decodes an optional string member: absent or null is ("", false, nil).

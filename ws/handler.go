@@ -136,6 +136,15 @@ func (h *Hub) serveDevice(w http.ResponseWriter, r *http.Request, token string) 
 		http.Error(w, msg, status)
 		return
 	}
+	// Receive the user's rooms. Reading the memberships after registering
+	// means a membership command issued from now on finds the device, and
+	// one committed before is in what is read.
+	if err := h.syncRooms(r.Context(), c); err != nil {
+		c.kill()
+		h.log.Error("loading device rooms", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	h.upgrade(w, r, c, token)
 }
 

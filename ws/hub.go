@@ -32,6 +32,10 @@ type Service interface {
 	// Disconnect tells the room userID is disconnected and closes the
 	// user's connections in the room on every node.
 	Disconnect(ctx context.Context, room parley.Scope, roomID, userID, reason, requestID string) error
+	// PostMessage posts to a Chime room as a member.
+	PostMessage(ctx context.Context, aws, account, room, senderID, requestID, content string) (*parley.ChimeMessage, error)
+	// RoomHistory returns a Chime room's recent messages for a member.
+	RoomHistory(ctx context.Context, aws, account, room, memberID string, limit int) ([]*parley.ChimeMessage, error)
 }
 
 // Store is what the hub reads from the store.
@@ -39,6 +43,7 @@ type Store interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
 	ConsumeToken(ctx context.Context, id string, expires time.Time) error
 	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
+	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
 }
 
 // Config tunes the hub; zero values take the defaults named.
@@ -58,10 +63,11 @@ type Hub struct {
 	log    *slog.Logger
 	cfg    Config
 
-	mu       sync.RWMutex
-	rooms    map[roomKey]*room
-	devices  map[deviceKey][]*conn
-	shutdown bool
+	mu         sync.RWMutex
+	rooms      map[roomKey]*room
+	devices    map[deviceKey][]*conn
+	chimeRooms map[chimeRoomKey]*chimeRoom
+	shutdown   bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -108,7 +114,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	if cfg.PingInterval == 0 {
 		cfg.PingInterval = 30 * time.Second
 	}
-	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}}
+	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
 }
 
 // Run subscribes to node-wide commands and starts the sweeper that expires
@@ -248,6 +254,9 @@ func (h *Hub) remove(c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.device != nil {
+		for room := range c.rooms {
+			h.leaveLocked(c, room)
+		}
 		k := deviceKey{c.device.AwsAccountID, c.device.AccountID, c.device.UserID}
 		if cs := without(h.devices[k], c); len(cs) > 0 {
 			h.devices[k] = cs
@@ -350,6 +359,8 @@ func (h *Hub) command(ev parley.Event) {
 			c.send(notice)
 			c.closeWith(ws.StatusNormalClosure, "signed out: "+ev.Reason)
 		}
+	case parley.EventMemberAdded, parley.EventMemberRemoved, parley.EventChimeRoomDeleted:
+		h.chimeCommand(ev)
 	default:
 		return
 	}

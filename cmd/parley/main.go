@@ -176,7 +176,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
 	nodeID := parley.NewID()
 	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
-		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime},
+		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: nodeID, PingInterval: c.PingInterval,
@@ -188,7 +188,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chimeapi.New(svc, sealer, m.Log), m.Log, m.registry, m.registry)
+	chime := chimeapi.New(svc, sealer, m.Log)
+	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry)
+	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
 	srv.WS = m.Hub
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
 

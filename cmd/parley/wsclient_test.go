@@ -183,6 +183,16 @@ func (c *chatClient) nextOf(typ string) frame {
 	}
 }
 
+// nextEvent returns the next EVENT named name, skipping other frames.
+func (c *chatClient) nextEvent(name string) frame {
+	c.t.Helper()
+	for {
+		if f := c.next(); f.Type == "EVENT" && f.EventName == name {
+			return f
+		}
+	}
+}
+
 // reply returns the next frame answering requestID, skipping others.
 func (c *chatClient) reply(requestID string) frame {
 	c.t.Helper()
