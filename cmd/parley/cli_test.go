@@ -136,3 +136,29 @@ func TestAWSCLIChime(t *testing.T) {
 		t.Fatalf("get-account nope: exit %d %q", code, out)
 	}
 }
+
+// Ensure the AWS CLI's chime delete-room-membership removes a live member at once.
+func TestAWSCLIDeleteRoomMembership(t *testing.T) {
+	m := MustRunMain(t)
+	cli := newCLI(t, m)
+	acc := typedAccount(t, m, "Corp", "EnterpriseLWA")
+	a, b := registeredUser(t, m, acc, "a@example.com"), registeredUser(t, m, acc, "b@example.com")
+	room := cli.mustRun("chime", "create-room", "--account-id", acc, "--name", "cli-room", "--query", "Room.RoomId")
+	cli.mustRun("chime", "batch-create-room-membership", "--account-id", acc, "--room-id", room,
+		"--membership-item-list", "MemberId="+a+",Role=Member", "MemberId="+b+",Role=Administrator")
+	da := mustDevice(t, m, mustSession(t, m, acc, a))
+	db := mustDevice(t, m, mustSession(t, m, acc, b))
+	if out := cli.mustRun("chime", "delete-room-membership", "--account-id", acc, "--room-id", room, "--member-id", a); out != "" {
+		t.Fatalf("delete-room-membership printed %q", out)
+	}
+	da.nextEvent("parley:MEMBERSHIP_REMOVED")
+	db.nextEvent("parley:MEMBERSHIP_CHANGED")
+	da.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "x", "RoomId": room, "Content": "hello?"})
+	if f := da.reply("x"); f.ErrorCode != 403 {
+		t.Fatalf("removed member's post = %+v", f)
+	}
+	out, code := cli.run("chime", "delete-room-membership", "--account-id", acc, "--room-id", room, "--member-id", a)
+	if code == 0 || !strings.Contains(out, "(NotFoundException)") {
+		t.Fatalf("second delete-room-membership: exit %d %q", code, out)
+	}
+}
