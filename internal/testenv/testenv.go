@@ -5,9 +5,12 @@
 package testenv
 
 import (
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // Required reports whether missing backends fail tests instead of skipping them.
@@ -37,4 +40,50 @@ func AWSCLI(t testing.TB) string {
 		Unavailable(t, "the AWS CLI (apt-get install awscli)")
 	}
 	return p
+}
+
+// PostgresDSN returns the PostgreSQL server tests may use:
+// $PARLEY_TEST_POSTGRES_DSN, else the local default
+// postgres://postgres@127.0.0.1:5432/test, if it answers.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("PARLEY_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	if !reachable(t, dsn, "127.0.0.1:5432") {
+		Unavailable(t, "PostgreSQL at "+dsn)
+	}
+	return dsn
+}
+
+// NATSURL returns the NATS server tests may use: $PARLEY_TEST_NATS_URL,
+// else nats://127.0.0.1:4222, if it answers.
+func NATSURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("PARLEY_TEST_NATS_URL")
+	if u == "" {
+		u = "nats://127.0.0.1:4222"
+	}
+	if !reachable(t, u, "127.0.0.1:4222") {
+		Unavailable(t, "NATS at "+u)
+	}
+	return u
+}
+
+// reachable dials the host of a URL (fallback when it has none).
+func reachable(t testing.TB, rawURL, fallback string) bool {
+	host := fallback
+	if u, err := url.Parse(rawURL); err == nil && u.Host != "" {
+		host = u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), map[string]string{"postgres": "5432", "postgresql": "5432", "nats": "4222"}[u.Scheme])
+		}
+	}
+	c, err := net.DialTimeout("tcp", host, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
