@@ -135,6 +135,13 @@ type Store interface {
 	// at or after since, oldest first.
 	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*ChimeMessage, error)
 
+	// Heartbeat records that node is alive at now.
+	Heartbeat(ctx context.Context, node string, now time.Time) error
+	// LiveNodes returns the nodes whose last heartbeat is at or after since.
+	LiveNodes(ctx context.Context, since time.Time) ([]string, error)
+	// RemoveNode forgets a node that shut down cleanly.
+	RemoveNode(ctx context.Context, node string) error
+
 	// AppendAudit records a revocation or moderation call.
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	// ListAudit returns the AWS account's records, oldest first, one page at a time.

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"ChimeRoom/Memberships", testMemberships},
 		{"Bot", testBot},
 		{"ChimeRoom/History", testHistory},
+		{"Nodes", testNodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -774,5 +775,23 @@ func testHistory(t *testing.T, s parley.Store) {
 	must(t, "Messages(since)", err)
 	if len(ms) != 1 || ms[0].MessageID != "m4" {
 		t.Fatalf("Messages(since 4h) = %+v", ms)
+	}
+}
+
+func testNodes(t *testing.T, s parley.Store) {
+	must(t, "Heartbeat a", s.Heartbeat(ctx(), "a", t0))
+	must(t, "Heartbeat b", s.Heartbeat(ctx(), "b", t0.Add(-time.Minute)))
+	must(t, "Heartbeat c", s.Heartbeat(ctx(), "c", t0))
+	must(t, "Heartbeat b again", s.Heartbeat(ctx(), "b", t0.Add(time.Second)))
+	live, err := s.LiveNodes(ctx(), t0)
+	must(t, "LiveNodes", err)
+	if !reflect.DeepEqual(live, []string{"a", "b", "c"}) {
+		t.Fatalf("LiveNodes = %v", live)
+	}
+	must(t, "RemoveNode", s.RemoveNode(ctx(), "c"))
+	live, err = s.LiveNodes(ctx(), t0.Add(time.Millisecond))
+	must(t, "LiveNodes", err)
+	if !reflect.DeepEqual(live, []string{"b"}) {
+		t.Fatalf("LiveNodes after removing c and moving on = %v", live)
 	}
 }
