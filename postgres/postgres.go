@@ -37,12 +37,15 @@ var _ parley.Store = (*Store)(nil)
 const migrationLock = 0x7061726c6579 // "parley"
 
 // Open connects to dsn (a postgres:// URL or key=value string) and migrates
-// the schema. schema, if not empty, is created if needed and used as the
-// search path: tests use one schema each.
+// the schema. schema (or a search_path parameter of dsn), if not empty, is
+// created if needed and used as the search path: tests use one schema each.
 func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if schema == "" {
+		schema = cfg.ConnConfig.RuntimeParams["search_path"] // ?search_path=… in the URL
 	}
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = schema

@@ -55,6 +55,19 @@ type StaticNodes []string
 // Live returns the nodes.
 func (n StaticNodes) Live(context.Context) ([]string, error) { return n, nil }
 
+// StoreNodes are the nodes whose heartbeat in the store is younger than Lease.
+type StoreNodes struct {
+	Store interface {
+		LiveNodes(ctx context.Context, since time.Time) ([]string, error)
+	}
+	Lease time.Duration
+}
+
+// Live returns the nodes that heartbeated within the lease.
+func (n StoreNodes) Live(ctx context.Context) ([]string, error) {
+	return n.Store.LiveNodes(ctx, time.Now().Add(-n.Lease))
+}
+
 // ChatLog records room traffic for the room's logging configurations.
 type ChatLog interface {
 	Record(ctx context.Context, ev parley.Event)
@@ -200,10 +213,28 @@ func (s *Service) command(ctx context.Context, ev parley.Event) error {
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	// A node that dies while we wait stops heartbeating; once its lease has
+	// run out it holds no connections any more and is not waited for.
+	recheck := time.NewTicker(250 * time.Millisecond)
+	defer recheck.Stop()
 	for len(waiting) > 0 {
 		select {
 		case n := <-acks:
 			delete(waiting, n)
+		case <-recheck.C:
+			live, err := s.Nodes.Live(ctx)
+			if err != nil {
+				continue
+			}
+			alive := map[string]bool{}
+			for _, n := range live {
+				alive[n] = true
+			}
+			for n := range waiting {
+				if !alive[n] {
+					delete(waiting, n)
+				}
+			}
 		case <-timer.C:
 			return &parley.Error{Kind: parley.KindUnavailable, Op: "service.command",
 				Message: fmt.Sprintf("%d node(s) did not confirm within %s", len(waiting), timeout)}

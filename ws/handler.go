@@ -21,6 +21,9 @@ func IsUpgrade(r *http.Request) bool {
 // is refused at the upgrade with a plain HTTP error: answering ERROR 401
 // after accepting would make the JS client reconnect in a loop.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.refuseFenced(w) {
+		return
+	}
 	token := strings.TrimSpace(strings.Split(r.Header.Get("Sec-WebSocket-Protocol"), ",")[0])
 	if token == "" {
 		http.Error(w, "missing token: pass it as the WebSocket subprotocol", http.StatusUnauthorized)

@@ -68,6 +68,7 @@ type Hub struct {
 	devices    map[deviceKey][]*conn
 	chimeRooms map[chimeRoomKey]*chimeRoom
 	shutdown   bool
+	fenced     bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -203,7 +204,7 @@ func (h *Hub) DeviceCount() int {
 func (h *Hub) addDevice(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.shutdown {
+	if h.shutdown || h.fenced {
 		return false
 	}
 	k := deviceKey{c.device.AwsAccountID, c.device.AccountID, c.device.UserID}
@@ -228,7 +229,7 @@ func (h *Hub) add(c *conn, info *parley.Room) bool {
 	key := roomKey{info.Scope, info.ID}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.shutdown {
+	if h.shutdown || h.fenced {
 		return false
 	}
 	r := h.rooms[key]

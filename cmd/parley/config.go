@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -15,8 +16,8 @@ import (
 type Config struct {
 	Addr    string // listen address; "127.0.0.1:0" picks a free port
 	DataDir string // where the embedded store keeps its files
-	Store   string // "sqlite" (the embedded default)
-	Bus     string // "inmem" (the single-node default)
+	Store   string // "sqlite" (the embedded default, in DataDir) or a postgres:// URL
+	Bus     string // "inmem" (the single-node default) or a nats:// URL
 
 	Region          string // region shown at start and used for unsigned requests in insecure mode
 	AccountID       string // account of the supplied or generated access key
@@ -48,6 +49,14 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 
+	// HeartbeatInterval is how often the node records that it is alive; Lease
+	// is how long it may go without reaching the store or the bus before it
+	// fences itself (drops every connection), and how long other nodes wait
+	// for a node that stopped heartbeating before counting it gone.
+	HeartbeatInterval time.Duration
+	Lease             time.Duration
+	CommandTimeout    time.Duration // how long a revocation waits for every node
+
 	// DebugAddr, if set, serves net/http/pprof on its own listener (never on
 	// the API port: profiles are not for the clients).
 	DebugAddr string
@@ -59,18 +68,20 @@ func DefaultConfig() Config {
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
 		Region: "us-east-1", ThrottleScale: 1, TokenLifetime: 60 * time.Minute,
 		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second,
-		SessionLifetime: 12 * time.Hour,
-		LogLevel:        "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
+		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 	}
 }
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
 	switch {
-	case c.Store != "sqlite":
-		return fmt.Errorf("store %q: only sqlite is supported", c.Store)
-	case c.Bus != "inmem":
-		return fmt.Errorf("bus %q: only inmem is supported", c.Bus)
+	case c.Store != "sqlite" && !isPostgres(c.Store):
+		return fmt.Errorf("store %q: want sqlite or a postgres:// URL", c.Store)
+	case c.Bus != "inmem" && !strings.HasPrefix(c.Bus, "nats://") && !strings.HasPrefix(c.Bus, "tls://"):
+		return fmt.Errorf("bus %q: want inmem or a nats:// URL", c.Bus)
+	case c.Lease < 2*c.HeartbeatInterval:
+		return errors.New("the lease must be at least two heartbeat intervals")
 	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
 		return errors.New("access key ID and secret access key must be given together")
 	case c.AccountID != "" && !isAccountID(c.AccountID):
@@ -79,6 +90,10 @@ func (c Config) Validate() error {
 		return errors.New("throttle scale must not be negative")
 	}
 	return nil
+}
+
+func isPostgres(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 func isAccountID(s string) bool {
@@ -99,8 +114,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	}
 	str(&c.Addr, "addr", "PARLEY_ADDR", "listen address")
 	str(&c.DataDir, "data", "PARLEY_DATA", "data directory of the embedded store")
-	str(&c.Store, "store", "PARLEY_STORE", "state store: sqlite")
-	str(&c.Bus, "bus", "PARLEY_BUS", "message bus: inmem")
+	str(&c.Store, "store", "PARLEY_STORE", "state store: sqlite (embedded, in --data) or postgres://user@host/db")
+	str(&c.Bus, "bus", "PARLEY_BUS", "message bus: inmem (one node) or nats://host:4222")
 	str(&c.Region, "region", "PARLEY_REGION", "default region")
 	str(&c.AccountID, "account-id", "PARLEY_ACCOUNT_ID", "AWS account ID of the supplied or generated access key")
 	str(&c.AccessKeyID, "access-key-id", "PARLEY_ACCESS_KEY_ID", "access key ID to accept")
@@ -145,6 +160,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	}
 	fs.BoolVar(&c.ChimeStrict, "chime-strict", c.ChimeStrict, "enforce AWS's per-account-type rules on Chime operations (env PARLEY_CHIME_STRICT)")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "how long a Chime device session lasts")
+	fs.DurationVar(&c.Lease, "lease", c.Lease, "how long a node may lose the store or bus before it drops its connections")
+	fs.DurationVar(&c.HeartbeatInterval, "heartbeat", c.HeartbeatInterval, "how often a node records that it is alive")
+	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long a revocation waits for every node to confirm")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown may take")
 }
 
@@ -154,7 +172,11 @@ func (c Config) redacted() []any {
 	if c.SecretAccessKey != "" {
 		secret = "(set)"
 	}
-	return []any{"addr", c.Addr, "data", c.DataDir, "store", c.Store, "bus", c.Bus, "region", c.Region,
+	store := c.Store
+	if u, err := url.Parse(store); err == nil && u.User != nil {
+		store = u.Redacted()
+	}
+	return []any{"addr", c.Addr, "data", c.DataDir, "store", store, "bus", c.Bus, "region", c.Region,
 		"access_key_id", c.AccessKeyID, "secret_access_key", secret, "insecure_dev_auth", c.InsecureDevAuth,
 		"throttle_scale", c.ThrottleScale, "log_level", strings.ToLower(c.LogLevel)}
 }

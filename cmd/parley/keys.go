@@ -5,17 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/sqlite"
 )
-
-// openStore opens the store named by the data flag of a subcommand.
-func openStore(ctx context.Context, c Config) (*sqlite.Store, error) {
-	return sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db"))
-}
 
 // keys manages access keys in the store: "keys create" and "keys list".
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -33,6 +33,8 @@ import (
 	"github.com/parley-chat/parley/chimeapi"
 	"github.com/parley-chat/parley/inmem"
 	"github.com/parley-chat/parley/ivsapi"
+	"github.com/parley-chat/parley/natsbus"
+	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sigv4"
@@ -112,11 +114,12 @@ type Main struct {
 	Log    *slog.Logger
 	Clock  parley.Clock
 
-	Store *sqlite.Store
-	Bus   parley.Bus
-	Hub   *ws.Hub
-	Key   *parley.AccessKey // the credential printed at start
-	URL   string            // http://host:port once listening
+	Store  Store
+	Bus    parley.Bus
+	Hub    *ws.Hub
+	NodeID string
+	Key    *parley.AccessKey // the credential printed at start
+	URL    string            // http://host:port once listening
 
 	http     *http.Server
 	ln       net.Listener
@@ -125,6 +128,23 @@ type Main struct {
 	registry *prometheus.Registry
 	chatLog  *chatlog.Logger
 	debug    *http.Server
+}
+
+// Store is what Main needs of a store: the parley.Store and a health check.
+type Store interface {
+	parley.Store
+	Ping(ctx context.Context) error
+}
+
+// openStore opens the store the configuration names.
+func openStore(ctx context.Context, c Config) (Store, error) {
+	if isPostgres(c.Store) {
+		return postgres.Open(ctx, c.Store, "")
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db"))
 }
 
 // NewMain returns a Main with the default configuration.
@@ -149,13 +169,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}()
 
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	if m.Store, err = sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db")); err != nil {
+	if m.Store, err = openStore(ctx, c); err != nil {
 		return err
 	}
-	m.Bus = inmem.New()
+	m.NodeID = parley.NewID()
+	var nodes service.Nodes = service.StaticNodes{m.NodeID}
+	if c.Bus == "inmem" {
+		m.Bus = inmem.New()
+	} else {
+		if m.Bus, err = natsbus.Connect(c.Bus, "parley-"+m.NodeID, m.Log); err != nil {
+			return err
+		}
+		nodes = service.StoreNodes{Store: m.Store, Lease: c.Lease}
+	}
+	if err := m.Store.Heartbeat(ctx, m.NodeID, time.Now()); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
 	if m.Key, err = ensureKey(ctx, m.Store, c, m.Clock); err != nil {
 		return err
 	}
@@ -174,12 +203,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
 	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
-	nodeID := parley.NewID()
-	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: service.StaticNodes{nodeID}, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
+	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: nodes, Clock: m.Clock, Tokens: sealer, Log: m.Log, CommandTimeout: c.CommandTimeout, ChatLog: m.chatLog,
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
-	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: nodeID, PingInterval: c.PingInterval,
+	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
 	if err := m.Hub.Run(ctx); err != nil {
 		return err
@@ -201,7 +229,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -211,6 +239,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() {
 		defer m.wg.Done()
 		m.purgeTokens(bg)
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.health(bg)
 	}()
 	if c.DebugAddr != "" {
 		dbg := &http.Server{Addr: c.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
@@ -242,6 +274,44 @@ func (m *Main) purgeTokens(ctx context.Context) {
 	}
 }
 
+// health records this node's heartbeat and watches its links to the store
+// and the bus. A node that cannot reach either for longer than its lease can
+// no longer learn of revocations (nor be waited for by the others), so it
+// fences itself: it drops every connection and refuses new ones until both
+// are back. A bus outage shorter than the lease may still have lost
+// commands, so the connections are then checked against the store.
+func (m *Main) health(ctx context.Context) {
+	t := time.NewTicker(m.Config.HeartbeatInterval)
+	defer t.Stop()
+	lastHealthy, busWasUp := time.Now(), true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		hctx, cancel := context.WithTimeout(ctx, m.Config.HeartbeatInterval)
+		storeUp := m.Store.Heartbeat(hctx, m.NodeID, time.Now()) == nil
+		cancel()
+		busUp := true
+		if b, ok := m.Bus.(interface{ Connected() bool }); ok {
+			busUp = b.Connected()
+		}
+		switch {
+		case storeUp && busUp:
+			if m.Hub.Fenced() {
+				m.Hub.Unfence()
+			} else if !busWasUp {
+				m.Hub.Revalidate(ctx)
+			}
+			lastHealthy = time.Now()
+		case time.Since(lastHealthy) > m.Config.Lease:
+			m.Hub.Fence()
+		}
+		busWasUp = busUp
+	}
+}
+
 // Close stops accepting requests, lets running ones finish, then closes the
 // bus and the store.
 func (m *Main) Close(ctx context.Context) error {
@@ -268,6 +338,9 @@ func (m *Main) Close(ctx context.Context) error {
 		errs = append(errs, m.chatLog.Close())
 	}
 	if m.Store != nil {
+		if m.NodeID != "" {
+			m.Store.RemoveNode(ctx, m.NodeID) // others need not wait for a node that left
+		}
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
