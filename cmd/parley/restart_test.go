@@ -63,8 +63,17 @@ type process struct {
 // startProcess runs the binary on dataDir and waits for its banner.
 func startProcess(t *testing.T, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(parleyBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--throttle-scale", "0",
-		"--access-key-id", testKeyID, "--secret-access-key", testSecret, "--account-id", testAccount)
+	return startProcessArgs(t, "--data", dataDir)
+}
+
+// startProcessArgs runs the binary with the test credential and args.
+func startProcessArgs(t *testing.T, args ...string) *process {
+	t.Helper()
+	if !containsArg(args, "--data") {
+		args = append(args, "--data", t.TempDir())
+	}
+	cmd := exec.Command(parleyBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--throttle-scale", "0",
+		"--access-key-id", testKeyID, "--secret-access-key", testSecret, "--account-id", testAccount}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -237,4 +246,13 @@ func signedRequestNoFail(m *Main, method, path string, body []byte) {
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 	}
+}
+
+func containsArg(args []string, a string) bool {
+	for _, x := range args {
+		if x == a {
+			return true
+		}
+	}
+	return false
 }
