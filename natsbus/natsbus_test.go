@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/bustest"
+	"github.com/parley-chat/parley/internal/testenv"
 	"github.com/parley-chat/parley/natsbus"
 )
 
@@ -105,4 +106,12 @@ func portOf(addr string) int {
 		}
 	}
 	return p
+}
+
+// Ensure the suite also passes against the machine's own NATS server.
+func TestBusOnServer(t *testing.T) {
+	url := testenv.NATSURL(t)
+	bustest.Run(t, func(t *testing.T) (parley.Bus, parley.Bus) {
+		return connect(t, url), connect(t, url)
+	})
 }
