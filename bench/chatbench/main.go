@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,10 @@ func main() {
 	discConns := flag.Int("disconnect-conns", 15000, "connections open during the DisconnectUser runs")
 	discCalls := flag.Int("disconnects", 200, "DisconnectUser calls to time")
 	perClient := flag.Int("per-client", 5000, "connections per client process")
+	clusterStore := flag.String("cluster-store", "", "with -cluster-bus: also measure a 3-node cluster on this PostgreSQL URL")
+	clusterBus := flag.String("cluster-bus", "", "the NATS URL of the cluster")
+	clusterConns := flag.Int("cluster-conns", 30000, "connections over the cluster's nodes during the DisconnectUser runs")
+	only := flag.String("only", "", "run only these phases (comma-separated: memory, fanout, disconnect, cluster)")
 	flag.Parse()
 	if *parley == "" {
 		flag.Usage()
@@ -65,12 +70,32 @@ func main() {
 		n, _ := strconv.Atoi(s)
 		steps = append(steps, n)
 	}
-	for _, run := range []func() error{
-		func() error { return b.memory(steps) },
-		func() error { return b.fanout(*fanListeners, *fanMessages) },
-		func() error { return b.disconnects(*discConns, *discCalls) },
-	} {
-		if err := run(); err != nil {
+	single := func() error { return b.start() }
+	cluster := func() error { return b.startCluster(3, *clusterStore, *clusterBus) }
+	phases := []struct {
+		name string
+		run  func() error
+	}{
+		{"memory", func() error { return b.memory(steps) }},
+		{"fanout", func() error { return b.fanout(*fanListeners, *fanMessages, single) }},
+		{"disconnect", func() error { return b.disconnects(*discConns, *discCalls, single) }},
+	}
+	if *clusterStore != "" && *clusterBus != "" {
+		phases = append(phases,
+			struct {
+				name string
+				run  func() error
+			}{"cluster", func() error { return b.fanout(*fanListeners, *fanMessages, cluster) }},
+			struct {
+				name string
+				run  func() error
+			}{"cluster", func() error { return b.disconnects(*clusterConns, *discCalls, cluster) }})
+	}
+	for _, ph := range phases {
+		if *only != "" && !strings.Contains(","+*only+",", ","+ph.name+",") {
+			continue
+		}
+		if err := ph.run(); err != nil {
 			fmt.Fprintln(os.Stderr, "chatbench:", err)
 			os.Exit(1)
 		}
@@ -81,40 +106,51 @@ type bench struct {
 	parley    string
 	perClient int
 
+	srvs    []*exec.Cmd // srvs[0] is the one measured and called
+	urls    []string
 	srv     *exec.Cmd
 	url     string
 	ivs     *ivschat.Client
 	clients []*client
 }
 
-// start runs a fresh parley server.
-func (b *bench) start() error {
+// start runs a fresh parley server; with extra args (--store, --bus) it
+// can be called again to add nodes of one cluster.
+func (b *bench) start(extra ...string) error {
 	dir, err := os.MkdirTemp("", "chatbench")
 	if err != nil {
 		return err
 	}
-	b.srv = exec.Command(b.parley, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--throttle-scale", "0",
-		"--access-key-id", keyID, "--secret-access-key", secret, "--account-id", account, "--log-level", "error", "--debug-addr", os.Getenv("CHATBENCH_DEBUG_ADDR"))
-	b.srv.Stderr = os.Stderr
-	b.srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if chatbench dies
-	out, err := b.srv.StdoutPipe()
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--throttle-scale", "0",
+		"--access-key-id", keyID, "--secret-access-key", secret, "--account-id", account, "--log-level", "error",
+		"--debug-addr", os.Getenv("CHATBENCH_DEBUG_ADDR")}, extra...)
+	srv := exec.Command(b.parley, args...)
+	srv.Stderr = os.Stderr
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if chatbench dies
+	out, err := srv.StdoutPipe()
 	if err != nil {
 		return err
 	}
-	if err := b.srv.Start(); err != nil {
+	if err := srv.Start(); err != nil {
 		return err
 	}
+	url := ""
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "endpoint URL:"); ok {
-			b.url = strings.TrimSpace(v)
+			url = strings.TrimSpace(v)
 			break
 		}
 	}
 	go io.Copy(io.Discard, out)
-	if b.url == "" {
+	if url == "" {
 		return errors.New("parley did not start")
 	}
+	b.srvs, b.urls = append(b.srvs, srv), append(b.urls, url)
+	if len(b.srvs) > 1 {
+		return nil
+	}
+	b.srv, b.url = srv, url
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, "")}
 	b.ivs = ivschat.NewFromConfig(cfg, func(o *ivschat.Options) { o.BaseEndpoint = aws.String(b.url) })
 	return nil
@@ -127,8 +163,28 @@ func (b *bench) stop() {
 		c.cmd.Wait()
 	}
 	b.clients = nil
-	b.srv.Process.Kill()
-	b.srv.Wait()
+	for _, srv := range b.srvs {
+		srv.Process.Kill()
+		srv.Wait()
+	}
+	b.srvs, b.urls = nil, nil
+}
+
+// startCluster runs n nodes on one PostgreSQL schema of their own and one NATS.
+func (b *bench) startCluster(n int, store, bus string) error {
+	u, err := url.Parse(store)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	q.Set("search_path", fmt.Sprintf("chatbench_%d", time.Now().UnixNano()))
+	u.RawQuery = q.Encode()
+	for i := 0; i < n; i++ {
+		if err := b.start("--store", u.String(), "--bus", bus); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rss returns the server's resident memory in bytes.
@@ -200,12 +256,26 @@ func (b *bench) tokens(n int, room, user func(int) string) ([]string, error) {
 }
 
 // connect opens one connection per token line, in client processes of at
-// most perClient connections each, and waits until all are open.
+// most perClient connections each, and waits until all are open. Line i
+// goes to node i % len(nodes).
 func (b *bench) connect(lines []string) error {
+	byNode := make([][]string, len(b.urls))
+	for i, l := range lines {
+		byNode[i%len(b.urls)] = append(byNode[i%len(b.urls)], l)
+	}
+	for n, ls := range byNode {
+		if err := b.connectTo(b.urls[n], ls); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) connectTo(url string, lines []string) error {
 	self, _ := os.Executable()
 	for start := 0; start < len(lines); start += b.perClient {
 		end := min(start+b.perClient, len(lines))
-		c := &client{cmd: exec.Command(self, "client", "ws"+strings.TrimPrefix(b.url, "http")+"/"), ready: make(chan int, 1)}
+		c := &client{cmd: exec.Command(self, "client", "ws"+strings.TrimPrefix(url, "http")+"/"), ready: make(chan int, 1)}
 		c.cmd.Stderr = os.Stderr
 		c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		stdin, _ := c.cmd.StdinPipe()
@@ -327,9 +397,10 @@ func (b *bench) memory(steps []int) error {
 	return nil
 }
 
-// fanout measures deliveries per second to a room of n listeners.
-func (b *bench) fanout(n, messages int) error {
-	if err := b.start(); err != nil {
+// fanout measures deliveries per second to a room of n listeners, spread
+// over the nodes that start starts.
+func (b *bench) fanout(n, messages int, startNodes func() error) error {
+	if err := startNodes(); err != nil {
 		return err
 	}
 	defer b.stop()
@@ -365,16 +436,16 @@ func (b *bench) fanout(n, messages int) error {
 	}
 	d := time.Since(start)
 	got := b.totalFrames()
-	fmt.Printf("\nfan-out: %d events to a room of %d listeners: %d of %d deliveries in %v = %.0f deliveries/s\n",
-		messages, n, got, want, d.Round(time.Millisecond), float64(got)/d.Seconds())
+	fmt.Printf("\nfan-out: %d events to a room of %d listeners on %d node(s): %d of %d deliveries in %v = %.0f deliveries/s\n",
+		messages, n, len(b.urls), got, want, d.Round(time.Millisecond), float64(got)/d.Seconds())
 	return nil
 }
 
 // disconnects times DisconnectUser with conns connections open: the API
 // call's duration (it returns once the sockets are closed) and the time
 // until the client process saw the close frame.
-func (b *bench) disconnects(conns, calls int) error {
-	if err := b.start(); err != nil {
+func (b *bench) disconnects(conns, calls int, startNodes func() error) error {
+	if err := startNodes(); err != nil {
 		return err
 	}
 	defer b.stop()
@@ -416,7 +487,8 @@ func (b *bench) disconnects(conns, calls int) error {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}
-	fmt.Printf("\nDisconnectUser with %d connections open (%d rooms of %d), %d calls:\n", conns, len(rooms), perRoom, calls)
+	fmt.Printf("\nDisconnectUser on node 1 of %d with %d connections open (%d rooms of %d, spread over the nodes), %d calls:\n",
+		len(b.urls), conns, len(rooms), perRoom, calls)
 	fmt.Printf("  call returned (sockets closed):  p50 %v  p99 %v  max %v\n", pct(callLat, 50), pct(callLat, 99), pct(callLat, 100))
 	fmt.Printf("  client saw the close frame:      p50 %v  p99 %v  max %v\n", pct(closeLat, 50), pct(closeLat, 99), pct(closeLat, 100))
 	return nil
