@@ -443,9 +443,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request, p params, _ [
 // authenticated by their security token (Authorization: Bearer <token>)
 // instead of SigV4.
 func (a *API) BotPost(w http.ResponseWriter, r *http.Request) {
-	ctx, info := awsproto.WithInfo(r.Context())
-	r = r.WithContext(ctx)
-	info.API, info.Op = "chime", "parley:BotPostMessage"
+	awsproto.InfoFrom(r.Context()).Op = "parley:BotPostMessage"
 	err := func() error {
 		roomID, ok := strings.CutPrefix(r.URL.Path, BotPath)
 		roomID, ok2 := strings.CutSuffix(roomID, "/messages")

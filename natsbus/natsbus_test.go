@@ -6,27 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/bustest"
 	"github.com/parley-chat/parley/internal/testenv"
 	"github.com/parley-chat/parley/natsbus"
 )
-
-// runServer starts an embedded NATS server on a free port for one test.
-func runServer(t *testing.T) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
 
 func connect(t *testing.T, url string) *natsbus.Bus {
 	t.Helper()
@@ -40,7 +24,7 @@ func connect(t *testing.T, url string) *natsbus.Bus {
 
 func TestBus(t *testing.T) {
 	bustest.Run(t, func(t *testing.T) (parley.Bus, parley.Bus) {
-		s := runServer(t)
+		s := testenv.NATSServer(t, -1)
 		return connect(t, s.ClientURL()), connect(t, s.ClientURL())
 	})
 }
@@ -48,7 +32,7 @@ func TestBus(t *testing.T) {
 // Ensure a bus knows when it has lost the server, refuses to publish
 // meanwhile, and delivers again once the server is back.
 func TestOutage(t *testing.T) {
-	s := runServer(t)
+	s := testenv.NATSServer(t, -1)
 	port := s.Addr().String()
 	a, b := connect(t, s.ClientURL()), connect(t, s.ClientURL())
 	got := make(chan parley.Event, 10)
@@ -66,12 +50,7 @@ func TestOutage(t *testing.T) {
 	if err := a.Publish(context.Background(), "s", parley.Event{Content: "lost"}); err == nil {
 		t.Fatal("Publish succeeded while disconnected")
 	}
-	s2, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: portOf(port), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s2.Start()
-	t.Cleanup(s2.Shutdown)
+	testenv.NATSServer(t, portOf(port))
 	for !a.Connected() || !b.Connected() {
 		if time.Now().After(deadline.Add(10 * time.Second)) {
 			t.Fatal("bus did not reconnect")

@@ -95,10 +95,6 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request) {
 		s.WS.ServeHTTP(rw, r)
 		return
 	}
-	if s.Bots != nil && strings.HasPrefix(r.URL.Path, s.BotPrefix) {
-		s.Bots.ServeHTTP(rw, r)
-		return
-	}
 	start := time.Now()
 	ctx, info := awsproto.WithInfo(r.Context())
 	r = r.WithContext(ctx)
@@ -113,6 +109,11 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request) {
 		s.finish(r, w, info, start)
 	}()
 
+	if s.Bots != nil && strings.HasPrefix(r.URL.Path, s.BotPrefix) {
+		info.API = "chime"
+		s.Bots.ServeHTTP(w, r) // bots authenticate with their security token
+		return
+	}
 	body, err := awsproto.ReadBody(r)
 	if err != nil {
 		s.writeAuthError(w, r, info, err)

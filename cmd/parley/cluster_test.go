@@ -31,20 +31,6 @@ type cluster struct {
 	bus   string
 }
 
-func startNATS(t *testing.T, port int) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
 // startCluster starts n nodes on one store and one bus.
 func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
@@ -57,7 +43,7 @@ func startCluster(t *testing.T, n int) *cluster {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	c := &cluster{t: t, nats: startNATS(t, -1), store: u.String()}
+	c := &cluster{t: t, nats: testenv.NATSServer(t, -1), store: u.String()}
 	c.port = c.nats.Addr().(*net.TCPAddr).Port
 	c.bus = c.nats.ClientURL()
 	t.Cleanup(func() {
@@ -212,7 +198,7 @@ func TestClusterNATSOutage(t *testing.T) {
 		t.Fatalf("connecting to a fenced node: %d, want 503", status)
 	}
 
-	startNATS(t, c.port)
+	testenv.NATSServer(t, c.port)
 	eventually(t, "both nodes to unfence", func() bool { return !n0.Hub.Fenced() && !n1.Hub.Fenced() })
 	back := dial(t, n1, token(t, n0, room.Arn, "u"))
 	must(IVS(n0).DisconnectUser(ctx(), &ivschat.DisconnectUserInput{RoomIdentifier: room.Arn, UserId: aws.String("u")}))(t, "DisconnectUser after the outage")

@@ -10,20 +10,27 @@ import (
 	"github.com/parley-chat/parley"
 )
 
+// storeCommand parses a subcommand's flags (the server's, for --data and
+// --store) and opens the store they name; the caller closes it.
+func storeCommand(ctx context.Context, name string, args []string, stderr io.Writer) (Config, Store, error) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("parley "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	s, err := openStore(ctx, c)
+	return c, s, err
+}
+
 // keys manages access keys in the store: "keys create" and "keys list".
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
 		return fmt.Errorf("usage: parley keys create|list [flags]")
 	}
 	sub := args[0]
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("parley keys "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	c, s, err := storeCommand(ctx, "keys "+sub, args[1:], stderr)
 	if err != nil {
 		return err
 	}
@@ -58,14 +65,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // env prints shell exports that point the AWS CLI and SDKs at this server,
 // using the first access key (or the one named by --access-key-id).
 func env(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("parley env", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	c, s, err := storeCommand(ctx, "env", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -93,14 +93,7 @@ func env(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // audit prints the audit trail of revocation and moderation calls of an
 // AWS account (--account-id; every account with access keys when omitted).
 func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := DefaultConfig()
-	fs := flag.NewFlagSet("parley audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	s, err := openStore(ctx, c)
+	c, s, err := storeCommand(ctx, "audit", args, stderr)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // Required reports whether missing backends fail tests instead of skipping them.
@@ -86,4 +88,20 @@ func reachable(t testing.TB, rawURL, fallback string) bool {
 	}
 	c.Close()
 	return true
+}
+
+// NATSServer starts an embedded nats-server on 127.0.0.1 for one test, on
+// port (-1 for a free one), so the test can stop and restart it.
+func NATSServer(t testing.TB, port int) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
 }
