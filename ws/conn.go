@@ -15,12 +15,16 @@ import (
 
 // Limits of one connection.
 const (
-	maxFrame        = 64 << 10         // a client frame larger than this closes the connection (1009)
-	maxQueuedFrames = 1024             // a reader this far behind is disconnected as slow
-	maxQueuedBytes  = 4 << 20          // likewise for bytes
-	writeTimeout    = 10 * time.Second // a write that takes longer drops the connection
-	closeWait       = 2 * time.Second  // how long to wait for the peer's close frame
-	requestRate     = 10               // messaging requests per second per connection
+	maxFrame       = 64 << 10         // a client frame larger than this closes the connection (1009)
+	maxQueuedBytes = 4 << 20          // a reader this far behind is disconnected as slow (frames: Config.SendQueue)
+	writeTimeout   = 10 * time.Second // a write that takes longer drops the connection
+	// The kernel's send buffer per socket. Left to autotuning it grows to
+	// 4 MiB on Linux, which would let a slow reader lag that far behind
+	// before its queue even starts to fill, and costs kernel memory per
+	// connection; 256 KiB is hundreds of chat frames.
+	socketSendBuffer = 256 << 10
+	closeWait        = 2 * time.Second // how long to wait for the peer's close frame
+	requestRate      = 10              // messaging requests per second per connection
 )
 
 // conn is one client connection. While idle it holds no buffers and no
@@ -63,7 +67,10 @@ func (c *conn) send(frame []byte) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= maxQueuedFrames || c.queued+len(frame) > maxQueuedBytes {
+	if len(c.queue) >= c.hub.cfg.SendQueue || c.queued+len(frame) > maxQueuedBytes {
+		// What is queued will never be read by a client that is being
+		// dropped; free it, so that the close frame is next on the wire.
+		c.queue, c.queued = nil, 0
 		c.mu.Unlock()
 		c.hub.log.Warn("disconnecting slow client", "user", c.user)
 		c.closeWith(ws.StatusPolicyViolation, "slow consumer")

@@ -96,6 +96,9 @@ func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, c *conn, token str
 		c.kill() // the upgrader answered the client
 		return
 	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(socketSendBuffer)
+	}
 	if rw != nil && rw.Reader.Buffered() > 0 {
 		nc = &bufferedConn{Conn: nc, r: rw.Reader}
 	}

@@ -50,6 +50,7 @@ type Store interface {
 type Config struct {
 	NodeID       string
 	PingInterval time.Duration // zero means 30 seconds
+	SendQueue    int           // frames queued for a client before it is dropped as slow; zero means 1024
 	Reviewer     Reviewer      // nil: rooms with a review handler use their fallback result
 }
 
@@ -114,6 +115,9 @@ func (r *room) setInfo(info *parley.Room) {
 func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, clock parley.Clock, log *slog.Logger, cfg Config) *Hub {
 	if cfg.PingInterval == 0 {
 		cfg.PingInterval = 30 * time.Second
+	}
+	if cfg.SendQueue == 0 {
+		cfg.SendQueue = 1024
 	}
 	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
 }
@@ -393,8 +397,9 @@ func (h *Hub) sweeper(ctx context.Context) {
 		case <-t.C:
 			h.Sweep()
 			if time.Since(lastPing) >= h.cfg.PingInterval {
+				prev := lastPing
 				lastPing = time.Now()
-				h.ping()
+				h.ping(prev)
 			}
 		}
 	}
@@ -418,10 +423,13 @@ func (h *Hub) Sweep() {
 	}
 }
 
-// ping sends a ping to every connection and drops those silent for two intervals.
-func (h *Hub) ping() {
+// ping sends a ping to every connection and drops those that have read
+// nothing since the previous round (at prev): they were pinged then, or
+// were connected before it and silent since, and had a whole interval to
+// answer.
+func (h *Hub) ping(prev time.Time) {
 	frame := compile(ws.OpPing, nil)
-	deadline := time.Now().Add(-2 * h.cfg.PingInterval).UnixNano()
+	deadline := prev.UnixNano()
 	var dead []*conn
 	h.mu.RLock()
 	for _, c := range h.allLocked() {

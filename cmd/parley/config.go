@@ -39,6 +39,7 @@ type Config struct {
 	LambdaEndpoints map[string]string
 	ReviewTimeout   time.Duration
 	PingInterval    time.Duration // WebSocket pings to detect dead peers
+	SendQueue       int           // frames queued for a WebSocket client before it is dropped as slow
 	ChatLogDir      string        // where logging configurations deliver; "" means <data>/chat-logs
 
 	ChimeStrict     bool          // enforce AWS's per-account-type rules on Chime operations
@@ -67,7 +68,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
 		Region: "us-east-1", ThrottleScale: 1, TokenLifetime: 60 * time.Minute,
-		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second,
+		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second, SendQueue: 1024,
 		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 	}
@@ -154,7 +155,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Func("lambda-endpoint", "ARN=URL: POST what AWS would send this Lambda function (message reviews, bot events) to URL; repeatable (env PARLEY_LAMBDA_ENDPOINTS, comma-separated)", lambda)
 	fs.Func("review-endpoint", "the same as --lambda-endpoint", lambda)
 	fs.DurationVar(&c.ReviewTimeout, "review-timeout", c.ReviewTimeout, "how long a message review may take before the fallback result applies")
-	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "WebSocket ping interval; a peer silent for two intervals is dropped")
+	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "WebSocket ping interval; a peer that does not answer within an interval is dropped")
+	fs.IntVar(&c.SendQueue, "send-queue", c.SendQueue, "frames queued for a WebSocket client that reads too slowly before it is dropped (close 1008)")
 	if v, ok := os.LookupEnv("PARLEY_CHIME_STRICT"); ok {
 		c.ChimeStrict, _ = strconv.ParseBool(v)
 	}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivschat"
+	"github.com/gobwas/ws"
+)
+
+// rawDial opens a messaging connection and hands back the bare socket,
+// which nothing reads or writes until the test does. rcvbuf, when not
+// zero, shrinks the socket's receive buffer so that a peer that does not
+// read pushes back on the server quickly.
+func rawDial(t *testing.T, m *Main, token string, rcvbuf int) (net.Conn, io.Reader) {
+	t.Helper()
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		if rcvbuf == 0 {
+			return nil
+		}
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	d := ws.Dialer{Protocols: []string{token}, Timeout: 5 * time.Second, NetDial: nd.DialContext}
+	nc, br, _, err := d.Dial(context.Background(), wsURL(m)+"/")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	var r io.Reader = nc
+	if br != nil {
+		r = io.MultiReader(br, nc)
+	}
+	return nc, bufio.NewReader(r)
+}
+
+// Ensure a peer that stops answering pings is dropped, and one that
+// answers stays connected.
+func TestDeadPeerDropped(t *testing.T) {
+	m := MustRunMain(t, func(c *Config) { c.PingInterval = 500 * time.Millisecond })
+	room := newRoom(t, m, nil)
+	alive := dial(t, m, token(t, m, room.Arn, "alive", capSend))
+	silent, r := rawDial(t, m, token(t, m, room.Arn, "silent"), 0)
+
+	// The silent peer never writes, not even a pong; it reads only now,
+	// to see what the server did meanwhile.
+	time.Sleep(3 * time.Second)
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	pings := 0
+	for {
+		h, err := ws.ReadHeader(r)
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the server kept a peer that answered no ping for 3s (ping interval 0.5s)")
+			}
+			break // the server closed the socket
+		}
+		if _, err := io.CopyN(io.Discard, r, h.Length); err != nil {
+			break
+		}
+		if h.OpCode == ws.OpPing {
+			pings++
+		}
+	}
+	if pings == 0 {
+		t.Fatal("the silent peer was dropped without being pinged first")
+	}
+
+	// The peer that answered pings is still in the room.
+	id := rid()
+	alive.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "still here"})
+	if f := alive.reply(id); f.Type != "MESSAGE" || f.Content != "still here" {
+		t.Fatalf("after pings, the live peer got %+v", f)
+	}
+}
+
+// Ensure a reader that falls behind is disconnected with 1008 rather than
+// stall its room: the other members receive every event meanwhile.
+func TestSlowConsumerDropped(t *testing.T) {
+	m := MustRunMain(t, func(c *Config) { c.SendQueue = 100 })
+	room := newRoom(t, m, nil)
+	fast := dial(t, m, token(t, m, room.Arn, "fast"))
+	slow, r := rawDial(t, m, token(t, m, room.Arn, "slow"), 4096)
+
+	var fastGot atomic.Int64
+	fastDone := make(chan struct{})
+	const events = 1000
+	go func() {
+		defer close(fastDone)
+		for f := range fast.frames {
+			if f.Type == "EVENT" && f.EventName == "flood" {
+				if fastGot.Add(1) == events {
+					return
+				}
+			}
+		}
+	}()
+
+	// Frames of about 1 KiB: more than the socket buffers (256 KiB each
+	// way, doubled by Linux) and the server's queue (100 frames here) can
+	// hold together.
+	pad := strings.Repeat("x", 900)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			ivs := IVS(m)
+			for i := w; i < events; i += 8 {
+				if _, err := ivs.SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("flood"),
+					Attributes: map[string]string{"i": strconv.Itoa(i), "pad": pad}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("SendEvent: %v", err)
+	}
+	select {
+	case <-fastDone:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the room stalled behind its slow reader: the fast reader got %d of %d events", fastGot.Load(), events)
+	}
+
+	// Now the slow peer reads what was queued for it: some of the events,
+	// then a close frame saying why it was dropped.
+	slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got := 0
+	for {
+		h, err := ws.ReadHeader(r)
+		if err != nil {
+			t.Fatalf("slow reader: connection ended without a close frame after %d events: %v", got, err)
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(r, payload); err != nil {
+			t.Fatalf("slow reader: %v", err)
+		}
+		if h.OpCode == ws.OpClose {
+			code, reason := ws.ParseCloseFrameData(payload)
+			if code != ws.StatusPolicyViolation || reason != "slow consumer" {
+				t.Fatalf("slow reader closed with %d %q, want 1008 \"slow consumer\"", code, reason)
+			}
+			break
+		}
+		var f frame
+		if h.OpCode == ws.OpText && json.Unmarshal(payload, &f) == nil && f.EventName == "flood" {
+			got++
+		}
+	}
+	if got >= events {
+		t.Fatalf("slow reader got all %d events; it was never behind, the test proves nothing", got)
+	}
+	t.Logf("slow reader got %d of %d events before its close frame", got, events)
+}
