@@ -79,6 +79,21 @@ func (h *Hub) publish(c *conn, ev parley.Event) {
 	}
 }
 
+// reason reads a request's optional Reason, answering the ERROR itself
+// when it is not a string or too long.
+func (c *conn) reason(requestID string, req *request) (string, bool) {
+	reason, _, ok := str(req.Reason)
+	if !ok {
+		c.fail(requestID, 400, "Reason must be a string")
+		return "", false
+	}
+	if utf8.RuneCountInString(reason) > maxReason {
+		c.fail(requestID, 413, "Reason exceeds 256 characters")
+		return "", false
+	}
+	return reason, true
+}
+
 func (h *Hub) deleteMessage(c *conn, requestID string, req *request) {
 	if !c.grant.Can(parley.CapDeleteMessage) {
 		c.fail(requestID, 403, "the chat token does not allow DELETE_MESSAGE")
@@ -89,13 +104,8 @@ func (h *Hub) deleteMessage(c *conn, requestID string, req *request) {
 		c.fail(requestID, 400, "Id must be a 12-character message ID")
 		return
 	}
-	reason, _, ok := str(req.Reason)
+	reason, ok := c.reason(requestID, req)
 	if !ok {
-		c.fail(requestID, 400, "Reason must be a string")
-		return
-	}
-	if utf8.RuneCountInString(reason) > maxReason {
-		c.fail(requestID, 413, "Reason exceeds 256 characters")
 		return
 	}
 	info, _ := c.room.settings()
@@ -121,13 +131,8 @@ func (h *Hub) disconnectUser(c *conn, requestID string, req *request) {
 		c.fail(requestID, 413, "UserId exceeds 128 characters")
 		return
 	}
-	reason, _, ok := str(req.Reason)
+	reason, ok := c.reason(requestID, req)
 	if !ok {
-		c.fail(requestID, 400, "Reason must be a string")
-		return
-	}
-	if utf8.RuneCountInString(reason) > maxReason {
-		c.fail(requestID, 413, "Reason exceeds 256 characters")
 		return
 	}
 	info, _ := c.room.settings()
