@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -25,6 +26,7 @@ const (
 	socketSendBuffer = 256 << 10
 	closeWait        = 2 * time.Second // how long to wait for the peer's close frame
 	requestRate      = 10              // messaging requests per second per connection
+	maxHandshakes    = 32              // WebSocket handshakes served at once; more wait their turn
 )
 
 // conn is one client connection. While idle it holds no buffers and no
@@ -50,6 +52,7 @@ type conn struct {
 	limiter  *rate.Limiter
 
 	mu         sync.Mutex
+	raw        syscall.RawConn // the socket, for writes that must not block; nil if it has none
 	queue      [][]byte
 	queued     int
 	writing    bool
@@ -61,7 +64,17 @@ type conn struct {
 
 // send queues a compiled frame. A connection whose queue is full is too
 // slow to keep up with its room and is dropped rather than let it stall others.
-func (c *conn) send(frame []byte) {
+func (c *conn) send(frame []byte) { c.sendFrame(frame, false) }
+
+// ping sends a ping. A round of pings reaches every connection at once; so
+// that it does not start a writer goroutine on each (the runtime keeps a
+// goroutine's descriptor for reuse after it ends, about 0.5 KiB per
+// connection), a ping to a connection with nothing queued is written
+// straight to the socket, which takes it unless the peer is far behind.
+// Other frames keep using the writer, which batches them into one writev.
+func (c *conn) ping(frame []byte) { c.sendFrame(frame, true) }
+
+func (c *conn) sendFrame(frame []byte, inline bool) {
 	c.mu.Lock()
 	if c.closing || c.closed {
 		c.mu.Unlock()
@@ -76,8 +89,28 @@ func (c *conn) send(frame []byte) {
 		c.closeWith(ws.StatusPolicyViolation, "slow consumer")
 		return
 	}
+	if inline && !c.writing && c.raw != nil {
+		frame = frame[c.writeNow(frame):]
+		if len(frame) == 0 {
+			c.mu.Unlock()
+			return
+		}
+	}
 	c.enqueueLocked(frame)
 	c.mu.Unlock()
+}
+
+// writeNow writes what the socket takes without blocking and returns how
+// much that was. Errors are left for the writer to meet on its next write.
+func (c *conn) writeNow(b []byte) int {
+	n := 0
+	c.raw.Write(func(fd uintptr) bool {
+		if m, err := syscall.Write(int(fd), b); err == nil {
+			n = m
+		}
+		return true // never wait for the socket to become writable
+	})
+	return n
 }
 
 func (c *conn) enqueueLocked(frame []byte) {
@@ -136,8 +169,12 @@ func (c *conn) writeLoop() {
 // start attaches the upgraded socket and lets queued frames flow. Until
 // then writing is true, so that nothing tries to write to a nil socket.
 func (c *conn) start(nc net.Conn) {
+	var raw syscall.RawConn
+	if sc, ok := nc.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
 	c.mu.Lock()
-	c.nc = nc
+	c.nc, c.raw = nc, raw
 	closed := c.closed
 	c.writing = false
 	if len(c.queue) > 0 && !closed {

@@ -1,10 +1,12 @@
 package ws
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -22,6 +24,16 @@ func IsUpgrade(r *http.Request) bool {
 // after accepting would make the JS client reconnect in a loop.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.refuseFenced(w) {
+		return
+	}
+	// Few handshakes at a time: a reconnect storm (a node lost, every
+	// client coming back at once) must not put thousands of store calls in
+	// flight, nor thousands of goroutines deep in the store driver, whose
+	// grown stacks stay in the process's memory after the storm.
+	select {
+	case h.handshakes <- struct{}{}:
+		defer func() { <-h.handshakes }()
+	case <-r.Context().Done():
 		return
 	}
 	token := strings.TrimSpace(strings.Split(r.Header.Get("Sec-WebSocket-Protocol"), ",")[0])
@@ -178,3 +190,11 @@ type bufferedConn struct {
 }
 
 func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// SyscallConn exposes the socket for writes; reads must go through Read.
+func (b *bufferedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := b.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
+}

@@ -64,6 +64,8 @@ type Hub struct {
 	log    *slog.Logger
 	cfg    Config
 
+	handshakes chan struct{} // a slot per handshake in progress
+
 	mu         sync.RWMutex
 	rooms      map[roomKey]*room
 	devices    map[deviceKey][]*conn
@@ -119,7 +121,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 1024
 	}
-	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
+	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
 }
 
 // Run subscribes to node-wide commands and starts the sweeper that expires
@@ -430,17 +432,14 @@ func (h *Hub) Sweep() {
 func (h *Hub) ping(prev time.Time) {
 	frame := compile(ws.OpPing, nil)
 	deadline := prev.UnixNano()
-	var dead []*conn
 	h.mu.RLock()
-	for _, c := range h.allLocked() {
-		if c.lastRead.Load() < deadline {
-			dead = append(dead, c)
-		} else {
-			c.send(frame)
-		}
-	}
+	all := h.allLocked()
 	h.mu.RUnlock()
-	for _, c := range dead {
-		c.kill()
+	for _, c := range all {
+		if c.lastRead.Load() < deadline {
+			c.kill()
+		} else {
+			c.ping(frame)
+		}
 	}
 }

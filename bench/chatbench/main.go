@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -112,6 +113,7 @@ type bench struct {
 	url     string
 	ivs     *ivschat.Client
 	clients []*client
+	debug   string // the pprof address of the last server started
 }
 
 // start runs a fresh parley server; with extra args (--store, --bus) it
@@ -123,7 +125,7 @@ func (b *bench) start(extra ...string) error {
 	}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--throttle-scale", "0",
 		"--access-key-id", keyID, "--secret-access-key", secret, "--account-id", account, "--log-level", "error",
-		"--debug-addr", os.Getenv("CHATBENCH_DEBUG_ADDR")}, extra...)
+		"--debug-addr", b.debugAddr()}, extra...)
 	srv := exec.Command(b.parley, args...)
 	srv.Stderr = os.Stderr
 	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if chatbench dies
@@ -185,6 +187,29 @@ func (b *bench) startCluster(n int, store, bus string) error {
 		}
 	}
 	return nil
+}
+
+// debugAddr picks the address of the server's pprof listener:
+// CHATBENCH_DEBUG_ADDR, or a free port. The memory phase uses it to
+// collect garbage before each reading.
+func (b *bench) debugAddr() string {
+	b.debug = os.Getenv("CHATBENCH_DEBUG_ADDR")
+	if b.debug == "" {
+		if l, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			b.debug = l.Addr().String()
+			l.Close()
+		}
+	}
+	return b.debug
+}
+
+// collect makes the measured server run a garbage collection, so that a
+// reading does not depend on when the runtime last collected.
+func (b *bench) collect() {
+	if resp, err := http.Get("http://" + b.debug + "/debug/pprof/heap?gc=1"); err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 }
 
 // rss returns the server's resident memory in bytes.
@@ -370,11 +395,12 @@ func (b *bench) memory(steps []int) error {
 		return err
 	}
 	time.Sleep(time.Second)
+	b.collect()
 	if p := os.Getenv("CHATBENCH_HOLD"); p != "" {
 		defer func() { fmt.Println("holding for profiling"); time.Sleep(60 * time.Second) }()
 	}
 	base, baseHeap, baseStack := b.rss(), b.metric("go_memstats_heap_inuse_bytes"), b.metric("go_memstats_stack_inuse_bytes")
-	fmt.Printf("memory per idle connection (server RSS; baseline %.1f MiB)\n", float64(base)/(1<<20))
+	fmt.Printf("memory per idle connection (server RSS, read after a forced GC; baseline %.1f MiB)\n", float64(base)/(1<<20))
 	fmt.Printf("%8s %6s %10s %14s %14s %15s %11s\n", "conns", "after", "RSS MiB", "RSS/conn KiB", "heap/conn KiB", "stack/conn KiB", "goroutines")
 	open := 0
 	for _, n := range steps {
@@ -388,6 +414,7 @@ func (b *bench) memory(steps []int) error {
 		open = n
 		for _, wait := range []time.Duration{settle, settleLong - settle} {
 			time.Sleep(wait)
+			b.collect()
 			rss, heap, stack := b.rss(), b.metric("go_memstats_heap_inuse_bytes"), b.metric("go_memstats_stack_inuse_bytes")
 			fmt.Printf("%8d %6s %10.1f %14.2f %14.2f %15.2f %11.0f\n", n, map[bool]string{true: "10s", false: "130s"}[wait == settle],
 				float64(rss)/(1<<20), float64(rss-base)/float64(n)/1024,

@@ -173,3 +173,37 @@ func TestSlowConsumerDropped(t *testing.T) {
 	}
 	t.Logf("slow reader got %d of %d events before its close frame", got, events)
 }
+
+// Ensure a reconnect storm, far more handshakes at once than the server
+// serves together, is admitted in full and every client is in the room.
+func TestHandshakeStorm(t *testing.T) {
+	m := MustRunMain(t)
+	room := newRoom(t, m, nil)
+	const n = 300
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = token(t, m, room.Arn, "u"+strconv.Itoa(i), capSend)
+	}
+	clients := make([]*chatClient, n)
+	var wg sync.WaitGroup
+	for i := range toks {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			clients[i], _ = dialStatus(t, m, toks[i])
+		}(i)
+	}
+	wg.Wait()
+	for i, c := range clients {
+		if c == nil {
+			t.Fatalf("client %d of %d was refused", i, n)
+		}
+	}
+	id := rid()
+	clients[0].send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "all here?"})
+	for _, c := range clients {
+		if f := c.nextOf("MESSAGE"); f.Content != "all here?" {
+			t.Fatalf("got %+v", f)
+		}
+	}
+}
