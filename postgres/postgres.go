@@ -55,13 +55,7 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool}
-	if schema != "" {
-		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("postgres: create schema: %w", err)
-		}
-	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, schema); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -77,7 +71,10 @@ func (s *Store) Close() error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-func (s *Store) migrate(ctx context.Context) error {
+// migrate creates the schema, if one is named, and applies the migrations
+// it lacks, all under the migration lock: CREATE SCHEMA IF NOT EXISTS is not
+// safe against another node running it at the same moment.
+func (s *Store) migrate(ctx context.Context, schema string) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -87,6 +84,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if schema != "" {
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
 		return err
 	}
