@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -10,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,34 +17,17 @@ import (
 )
 
 // rawDial opens a messaging connection and hands back the bare socket,
-// which nothing reads or writes until the test does. rcvbuf, when not
-// zero, shrinks the socket's receive buffer so that a peer that does not
-// read pushes back on the server quickly.
+// which nothing reads or writes until the test does (see wsDial for rcvbuf).
 func rawDial(t *testing.T, m *Main, token string, rcvbuf int) (net.Conn, io.Reader) {
 	t.Helper()
-	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		if rcvbuf == 0 {
-			return nil
-		}
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	d := ws.Dialer{Protocols: []string{token}, Timeout: 5 * time.Second, NetDial: nd.DialContext}
-	nc, br, _, err := d.Dial(context.Background(), wsURL(m)+"/")
+	nc, r, _, status, err := wsDial(t, m, "/", token, rcvbuf)
 	if err != nil {
-		t.Fatalf("dial: %v", err)
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { nc.Close() })
-	var r io.Reader = nc
-	if br != nil {
-		r = io.MultiReader(br, nc)
+	if nc == nil {
+		t.Fatalf("handshake refused with %d", status)
 	}
-	return nc, bufio.NewReader(r)
+	return nc, r
 }
 
 // Ensure a peer that stops answering pings is dropped, and one that
@@ -185,18 +165,23 @@ func TestHandshakeStorm(t *testing.T) {
 		toks[i] = token(t, m, room.Arn, "u"+strconv.Itoa(i), capSend)
 	}
 	clients := make([]*chatClient, n)
+	statuses := make([]int, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range toks {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			clients[i], _ = dialStatus(t, m, toks[i])
+			clients[i], statuses[i], errs[i] = tryDial(t, m, "/", toks[i])
 		}(i)
 	}
 	wg.Wait()
 	for i, c := range clients {
+		if errs[i] != nil {
+			t.Fatalf("client %d of %d: %v", i, n, errs[i])
+		}
 		if c == nil {
-			t.Fatalf("client %d of %d was refused", i, n)
+			t.Fatalf("client %d of %d was refused with %d", i, n, statuses[i])
 		}
 	}
 	id := rid()

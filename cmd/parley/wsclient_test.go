@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,24 +79,62 @@ func dialStatus(t *testing.T, m *Main, token string) (*chatClient, int) {
 // dialPath is dialStatus on another path.
 func dialPath(t *testing.T, m *Main, path, token string) (*chatClient, int) {
 	t.Helper()
+	c, status, err := tryDial(t, m, path, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, status
+}
+
+// tryDial is dialPath for goroutines other than the test's, which must not
+// call t.Fatal: a failed dial is returned, not fatal.
+func tryDial(t *testing.T, m *Main, path, token string) (*chatClient, int, error) {
+	nc, r, protocol, status, err := wsDial(t, m, path, token, 0)
+	if nc == nil {
+		return nil, status, err
+	}
+	c := &chatClient{t: t, nc: nc, protocol: protocol, frames: make(chan frame, 1000), closed: make(chan ws.StatusCode, 1)}
+	go c.read(r)
+	return c, 101, nil
+}
+
+// wsDial opens a messaging connection with token as its subprotocol and
+// returns the socket, a reader of what the server sends and the
+// subprotocol it echoed; or, when the handshake is refused, the HTTP
+// status; or a dial error. rcvbuf, when not
+// zero, shrinks the socket's receive buffer, so that a peer that does not
+// read pushes back on the server quickly.
+func wsDial(t *testing.T, m *Main, path, token string, rcvbuf int) (net.Conn, io.Reader, string, int, error) {
 	status := 0
-	d := ws.Dialer{Protocols: []string{token}, Timeout: 5 * time.Second, OnStatusError: func(s int, _ []byte, _ io.Reader) { status = s }}
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		if rcvbuf == 0 {
+			return nil
+		}
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	d := ws.Dialer{Protocols: []string{token}, Timeout: 5 * time.Second, NetDial: nd.DialContext,
+		OnStatusError: func(s int, _ []byte, _ io.Reader) { status = s }}
 	nc, br, hs, err := d.Dial(context.Background(), wsURL(m)+path)
 	if err != nil {
 		if status == 0 {
-			t.Fatalf("dial: %v", err)
+			return nil, nil, "", 0, fmt.Errorf("dial: %w", err)
 		}
-		return nil, status
+		return nil, nil, "", status, nil
 	}
-	c := &chatClient{t: t, nc: nc, protocol: hs.Protocol, frames: make(chan frame, 1000), closed: make(chan ws.StatusCode, 1)}
+	t.Cleanup(func() { nc.Close() })
+	// br, when not nil, holds what the server sent right after the
+	// handshake; it is read from, so it is not returned to gobwas's pool.
 	var r io.Reader = nc
 	if br != nil {
 		r = io.MultiReader(br, nc)
-		ws.PutReader(br)
 	}
-	go c.read(bufio.NewReader(r))
-	t.Cleanup(func() { nc.Close() })
-	return c, 101
+	return nc, bufio.NewReader(r), hs.Protocol, 101, nil
 }
 
 // dial connects with token and fails the test if refused.
