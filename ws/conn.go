@@ -26,7 +26,6 @@ const (
 	socketSendBuffer = 256 << 10
 	closeWait        = 2 * time.Second // how long to wait for the peer's close frame
 	requestRate      = 10              // messaging requests per second per connection
-	maxHandshakes    = 32              // WebSocket handshakes served at once; more wait their turn
 )
 
 // conn is one client connection. While idle it holds no buffers and no

@@ -54,6 +54,10 @@ type Config struct {
 	Reviewer     Reviewer      // nil: rooms with a review handler use their fallback result
 }
 
+// maxHandshakes is how many WebSocket handshakes a node serves at once;
+// more wait their turn (see ServeHTTP).
+const maxHandshakes = 32
+
 // Hub holds this node's connections.
 type Hub struct {
 	store  Store
