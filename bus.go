@@ -14,29 +14,14 @@ const (
 	// EventEvent is a named event (aws:DELETE_MESSAGE, aws:DISCONNECT_USER or
 	// an application event from SendEvent) to broadcast to a room.
 	EventEvent EventType = "EVENT"
-	// EventDisconnect asks every holder of UserID's connections in Room to close them.
-	EventDisconnect EventType = "DISCONNECT"
-	// EventRoomDeleted asks every holder of the room's connections to close them.
-	EventRoomDeleted EventType = "ROOM_DELETED"
-	// EventRoomUpdated tells holders of the room's connections to reload its limits.
-	EventRoomUpdated EventType = "ROOM_UPDATED"
-	// EventSignOut asks every holder of device connections of Users (of the
-	// Chime account RoomID, AWS account Room.AccountID) to close them.
-	EventSignOut EventType = "SIGN_OUT"
-	// EventMemberAdded and EventMemberRemoved tell the holders of a Chime
-	// member's device connections (UserID in room RoomID of Chime account
-	// Account) that it joined or left the room; EventChimeRoomDeleted ends
-	// a Chime room's delivery.
-	EventMemberAdded      EventType = "MEMBER_ADDED"
-	EventMemberRemoved    EventType = "MEMBER_REMOVED"
-	EventChimeRoomDeleted EventType = "CHIME_ROOM_DELETED"
-	// EventAck confirms that a node carried out a command sent with ReplyTo.
-	EventAck EventType = "ACK"
+	// EventControl carries Commands on ControlSubject; EventAck is a
+	// node's answer that it carried them out.
+	EventControl EventType = "CONTROL"
+	EventAck     EventType = "ACK"
 )
 
-// ControlSubject carries commands every node must carry out and acknowledge
-// (disconnections, room deletions), whether or not it holds connections of
-// the room concerned.
+// ControlSubject carries the commands every node must carry out and
+// acknowledge, whether or not it holds connections they concern.
 const ControlSubject = "parley.control"
 
 // Sender is who sent a message.
@@ -58,12 +43,13 @@ type Event struct {
 	Content    string            `json:"content,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
 	Sender     *Sender           `json:"sender,omitempty"`
-	UserID     string            `json:"userId,omitempty"`
-	Users      []string          `json:"users,omitempty"`
-	Reason     string            `json:"reason,omitempty"`
 	SendTime   time.Time         `json:"sendTime"`
-	ReplyTo    string            `json:"replyTo,omitempty"` // where nodes acknowledge a command
-	Node       string            `json:"node,omitempty"`    // the acknowledging node
+
+	// Control traffic: the commands of an EventControl, where nodes
+	// acknowledge them, and the node that sends an EventAck.
+	Commands []Command `json:"commands,omitempty"`
+	ReplyTo  string    `json:"replyTo,omitempty"`
+	Node     string    `json:"node,omitempty"`
 }
 
 // System event names of the IVS Chat messaging protocol.
@@ -71,17 +57,6 @@ const (
 	EventNameDeleteMessage  = "aws:DELETE_MESSAGE"
 	EventNameDisconnectUser = "aws:DISCONNECT_USER"
 )
-
-// DisconnectNotice returns the room event that announces a disconnection
-// command to the room: aws:DISCONNECT_USER with the command's ID.
-func DisconnectNotice(cmd Event) Event {
-	attrs := map[string]string{"UserId": cmd.UserID}
-	if cmd.Reason != "" {
-		attrs["Reason"] = cmd.Reason
-	}
-	return Event{Type: EventEvent, Room: cmd.Room, RoomID: cmd.RoomID, ID: cmd.ID, RequestID: cmd.RequestID,
-		Name: EventNameDisconnectUser, Attributes: attrs, SendTime: cmd.SendTime}
-}
 
 // ChimeRoomSubject is the bus subject of a Chime room's traffic.
 func ChimeRoomSubject(aws, account, roomID string) string {

@@ -135,12 +135,32 @@ type Store interface {
 	// at or after since, oldest first.
 	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*ChimeMessage, error)
 
-	// Heartbeat records that node is alive at now.
-	Heartbeat(ctx context.Context, node string, now time.Time) error
-	// LiveNodes returns the nodes whose last heartbeat is at or after since.
-	LiveNodes(ctx context.Context, since time.Time) ([]string, error)
+	// Heartbeat records, by the store's clock, that node is alive, and
+	// whether it is fenced (holds no connections and accepts none).
+	Heartbeat(ctx context.Context, node string, fenced bool) error
+	// LiveNodes returns the unfenced nodes whose last heartbeat is younger
+	// than lease by the store's clock: the nodes that may hold connections.
+	// One clock for every node, so a node's own clock cannot make it look
+	// alive or dead.
+	LiveNodes(ctx context.Context, lease time.Duration) ([]string, error)
 	// RemoveNode forgets a node that shut down cleanly.
 	RemoveNode(ctx context.Context, node string) error
+
+	// AppendOutbox adds entries to the outbox. (Other writes add the
+	// entries of a context made by WithOutbox in their own transaction.)
+	AppendOutbox(ctx context.Context, entries ...*OutboxEntry) error
+	// PendingOutbox returns the entries node has not acknowledged, in the
+	// order they were committed.
+	PendingOutbox(ctx context.Context, node string) ([]*OutboxEntry, error)
+	// AckOutbox records that node carried out the entries.
+	AckOutbox(ctx context.Context, node string, ids ...string) error
+	// OutboxAcks returns the nodes that acknowledged the entry.
+	OutboxAcks(ctx context.Context, id string) ([]string, error)
+	// CompleteOutbox removes entries and their acknowledgements.
+	CompleteOutbox(ctx context.Context, ids ...string) error
+	// ExpireOutbox removes the entries older than age by the store's clock:
+	// by then every node has carried them out or fenced itself.
+	ExpireOutbox(ctx context.Context, age time.Duration) error
 
 	// AppendAudit records a revocation or moderation call.
 	AppendAudit(ctx context.Context, r *AuditRecord) error

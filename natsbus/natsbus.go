@@ -87,13 +87,28 @@ func (b *Bus) Subscribe(ctx context.Context, subject string, h func(parley.Event
 	}
 	// A generous pending limit: a slow handler delays its own subject only.
 	sub.SetPendingLimits(1<<20, 256<<20)
-	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
+	// The caller's deadline bounds the round trip; without one, 5 seconds.
+	fctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
 	if err := b.nc.FlushWithContext(fctx); err != nil {
 		sub.Unsubscribe()
 		return nil, fmt.Errorf("natsbus: subscribe %s: %w", subject, err)
 	}
 	return func() { sub.Unsubscribe() }, nil
+}
+
+// Ping makes a round trip to the server within ctx. A server that stops
+// answering without closing the connection fails it, long before NATS's own
+// ping interval notices.
+func (b *Bus) Ping(ctx context.Context) error {
+	if !b.nc.IsConnected() {
+		return errors.New("natsbus: not connected")
+	}
+	return b.nc.FlushWithContext(ctx)
 }
 
 // Close drains nothing: parley's events are not worth delaying shutdown for.

@@ -358,11 +358,13 @@ func (s *Store) UpdateChimeRoom(ctx context.Context, aws, account, id string, fn
 }
 
 func (s *Store) DeleteChimeRoom(ctx context.Context, aws, account, id string) error {
-	tag, err := s.pool.Exec(ctx, rebind(`DELETE FROM chime_rooms WHERE aws_account_id = ? AND account_id = ? AND id = ?`), aws, account, id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = roomNotFound(id)
-	}
-	return wrap("DeleteChimeRoom", err)
+	return wrap("DeleteChimeRoom", s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, rebind(`DELETE FROM chime_rooms WHERE aws_account_id = ? AND account_id = ? AND id = ?`), aws, account, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = roomNotFound(id)
+		}
+		return err
+	}))
 }
 
 func membershipNotFound(member string) error {

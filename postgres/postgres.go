@@ -128,9 +128,16 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 	return nil
 }
 
-// tx runs fn in a transaction, committing when it returns nil.
-func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
+// tx runs fn in a transaction, committing when it returns nil. The outbox
+// entries of ctx (see parley.WithOutbox) and extra are appended in the same
+// transaction.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error, extra ...*parley.OutboxEntry) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return appendOutbox(ctx, tx, append(parley.OutboxFrom(ctx), extra...))
+	})
 }
 
 // lockScope takes a transaction-scoped advisory lock on key, serialising

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/control"
 )
 
 // callerARN is the caller as Chime shows it in CreatedBy and InvitedBy.
@@ -84,10 +85,8 @@ func (s *Service) DeleteChimeRoom(ctx context.Context, accountID, roomID string)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteChimeRoom(ctx, aws, accountID, roomID); err != nil {
-		return err
-	}
-	return s.command(ctx, parley.Event{Type: parley.EventChimeRoomDeleted, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID, SendTime: s.Clock.Now()})
+	return s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteChimeRoom(ctx, aws, accountID, roomID) },
+		parley.Command{Op: parley.OpDeleteChimeRoom, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, Time: s.Clock.Now()})
 }
 
 // resolveMember finds the user or bot memberID of the account.
@@ -133,11 +132,11 @@ func (s *Service) CreateRoomMembership(ctx context.Context, accountID, roomID, m
 		role = parley.RoleMember
 	}
 	m.RoomID, m.Role, m.InvitedBy, m.UpdateTime = roomID, role, callerARN(ctx), s.Clock.Now()
-	if err := s.Store.AddMembership(ctx, m, parley.MaxMembersPerRoom); err != nil {
+	err = s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.AddMembership(ctx, m, parley.MaxMembersPerRoom) },
+		parley.Command{Op: parley.OpAddMember, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, User: memberID, Time: m.UpdateTime})
+	if err != nil && !control.Queued(err) {
 		return nil, err
 	}
-	err = s.command(ctx, parley.Event{Type: parley.EventMemberAdded, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID,
-		UserID: memberID, SendTime: m.UpdateTime})
 	s.botEvent(ctx, aws, accountID, roomID, memberID, "Invite")
 	return m, err
 }
@@ -218,12 +217,12 @@ func (s *Service) DeleteRoomMembership(ctx context.Context, accountID, roomID, m
 	defer func() {
 		s.audit(ctx, "DeleteRoomMembership", "account/"+accountID+"/room/"+roomID+"/member/"+memberID, err)
 	}()
-	if err := s.Store.DeleteMembership(ctx, aws, accountID, roomID, memberID); err != nil {
-		return err
+	err = s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteMembership(ctx, aws, accountID, roomID, memberID) },
+		parley.Command{Op: parley.OpRemoveMember, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, User: memberID, Time: s.Clock.Now()})
+	if err == nil || control.Queued(err) {
+		s.botEvent(context.WithoutCancel(ctx), aws, accountID, roomID, memberID, "Remove")
 	}
-	s.botEvent(ctx, aws, accountID, roomID, memberID, "Remove")
-	return s.command(ctx, parley.Event{Type: parley.EventMemberRemoved, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID,
-		UserID: memberID, SendTime: s.Clock.Now()})
+	return err
 }
 
 // newSecurityToken returns a 40-character secret for a bot.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/control"
 )
 
 // room checks the ARN and that the room exists.
@@ -23,7 +24,9 @@ func (s *Service) SendEvent(ctx context.Context, arn parley.ParsedARN, name stri
 		return "", err
 	}
 	id := parley.NewID()
-	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: name, Attributes: attrs, SendTime: s.Clock.Now()})
+	if err := s.PublishRoom(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: name, Attributes: attrs, SendTime: s.Clock.Now()}); err != nil {
+		return "", busError(err)
+	}
 	return id, nil
 }
 
@@ -38,8 +41,15 @@ func (s *Service) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messa
 	if reason != "" {
 		attrs["Reason"] = reason
 	}
-	s.publish(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: parley.EventNameDeleteMessage, Attributes: attrs, SendTime: s.Clock.Now()})
+	if err := s.PublishRoom(ctx, parley.Event{Type: parley.EventEvent, Room: sc, RoomID: arn.ID, ID: id, Name: parley.EventNameDeleteMessage, Attributes: attrs, SendTime: s.Clock.Now()}); err != nil {
+		return "", busError(err)
+	}
 	return id, nil
+}
+
+// busError is the answer to a request whose event the bus refused.
+func busError(err error) error {
+	return &parley.Error{Kind: parley.KindUnavailable, Op: "service.publish", Message: "the event could not be delivered: message bus unavailable", Err: err}
 }
 
 // DisconnectUser tells the room that userID is disconnected and closes every
@@ -48,6 +58,7 @@ func (s *Service) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messa
 func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, userID, reason string) error {
 	sc, err := s.room(ctx, arn)
 	if err != nil {
+		s.audit(ctx, "DisconnectUser", arn.Scope.ARN(arn.Kind, arn.ID)+" user "+userID, err)
 		return err
 	}
 	return s.Disconnect(ctx, sc, arn.ID, userID, reason, "")
@@ -56,11 +67,13 @@ func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, user
 // Disconnect is DisconnectUser for a room already resolved; requestID is the
 // messaging request that asked for it, if any, and travels with the notice.
 func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
-	cmd := parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: roomID, ID: parley.NewID(), RequestID: requestID,
-		UserID: userID, Reason: reason, SendTime: s.Clock.Now()}
-	err := s.command(ctx, cmd)
-	// Every node sends the room this notice; it is logged once, here.
-	s.record(ctx, parley.DisconnectNotice(cmd))
+	cmd := parley.Command{ID: parley.NewID(), Op: parley.OpDisconnectUser, Scope: sc, Room: roomID, User: userID,
+		Reason: reason, RequestID: requestID, Time: s.Clock.Now()}
+	err := s.Control.Do(ctx, nil, cmd)
+	if err == nil || control.Queued(err) {
+		// Every node sends the room this notice; it is logged once, here.
+		s.record(context.WithoutCancel(ctx), parley.DisconnectNotice(cmd))
+	}
 	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
 	return err
 }

@@ -113,12 +113,17 @@ func (s *Service) UpdateRoom(ctx context.Context, arn parley.ParsedARN, in Updat
 		}
 		u.LoggingConfigurationIDs = &ids
 	}
-	r, err := s.Store.UpdateRoom(ctx, sc, arn.ID, u)
-	if err != nil {
+	var r *parley.Room
+	err = s.Control.Do(ctx, func(ctx context.Context) (err error) {
+		r, err = s.Store.UpdateRoom(ctx, sc, arn.ID, u)
+		return err
+	}, parley.Command{Op: parley.OpUpdateRoom, Scope: sc, Room: arn.ID, Time: u.UpdateTime})
+	if r == nil {
 		return nil, err
 	}
-	s.publish(ctx, parley.Event{Type: parley.EventRoomUpdated, Room: sc, RoomID: r.ID, SendTime: u.UpdateTime})
-	return r, nil
+	// The change is stored; if a node did not confirm, it reloads the room
+	// from the outbox within the lease. The call still says so.
+	return r, err
 }
 
 // DeleteRoom deletes a room; every connection to it is closed.
@@ -127,12 +132,8 @@ func (s *Service) DeleteRoom(ctx context.Context, arn parley.ParsedARN) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteRoom(ctx, sc, arn.ID); err != nil {
-		return err
-	}
-	// The room is gone for good; closing its connections is the command's
-	// job, and a node that misses it refuses them at the next check anyway.
-	return s.command(ctx, parley.Event{Type: parley.EventRoomDeleted, Room: sc, RoomID: arn.ID, SendTime: s.Clock.Now()})
+	return s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteRoom(ctx, sc, arn.ID) },
+		parley.Command{Op: parley.OpDeleteRoom, Scope: sc, Room: arn.ID, Time: s.Clock.Now()})
 }
 
 // ListRoomsInput filters and pages ListRooms.

@@ -7,17 +7,13 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
+	"github.com/parley-chat/parley/control"
 )
 
-// signOut closes every device connection of users on every node and waits
-// for every node to confirm. Their sessions are already revoked in the
-// store, so a node that misses the command still refuses them.
-func (s *Service) signOut(ctx context.Context, aws, accountID string, users []string, reason string) error {
-	if len(users) == 0 {
-		return nil
-	}
-	return s.command(ctx, parley.Event{Type: parley.EventSignOut, Room: parley.Scope{AccountID: aws}, RoomID: accountID,
-		Users: users, Reason: reason, SendTime: s.Clock.Now()})
+// signOut is the command that closes every device connection of userID.
+func (s *Service) signOut(aws, accountID, userID, reason string) parley.Command {
+	return parley.Command{ID: parley.NewID(), Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: aws, Account: accountID},
+		Users: []string{userID}, Reason: reason, Time: s.Clock.Now()}
 }
 
 func userTarget(accountID, userID string) string { return "account/" + accountID + "/user/" + userID }
@@ -31,13 +27,13 @@ func (s *Service) LogoutUser(ctx context.Context, accountID, userID string) (err
 		return err
 	}
 	defer func() { s.audit(ctx, "LogoutUser", userTarget(accountID, userID), err) }()
-	if _, err := s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
-		u.SessionEpoch++
-		return nil
-	}); err != nil {
+	return s.Control.Do(ctx, func(ctx context.Context) error {
+		_, err := s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+			u.SessionEpoch++
+			return nil
+		})
 		return err
-	}
-	return s.signOut(ctx, aws, accountID, []string{userID}, "logout")
+	}, s.signOut(aws, accountID, userID, "logout"))
 }
 
 // BatchSuspendUser suspends users. For each, the status change and the
@@ -53,9 +49,14 @@ func (s *Service) BatchSuspendUser(ctx context.Context, accountID string, ids []
 		return nil, parley.Errorf(parley.KindInvalid, "users of %s accounts are suspended in their directory", a.Type)
 	}
 	errs := []UserError{}
-	var suspended []string
+	var (
+		cmds  []parley.Command
+		fatal error
+	)
 	for _, id := range ids {
-		_, err := s.Store.UpdateChimeUser(ctx, aws, accountID, id, func(u *parley.ChimeUser) error {
+		// The suspension and its sign-out command commit together.
+		cmd := s.signOut(aws, accountID, id, "suspended")
+		_, err := s.Store.UpdateChimeUser(parley.WithOutbox(ctx, control.Entry(&cmd)), aws, accountID, id, func(u *parley.ChimeUser) error {
 			if u.RegistrationStatus != parley.UserSuspended {
 				u.RegistrationStatus = parley.UserSuspended
 				u.SessionEpoch++
@@ -63,18 +64,24 @@ func (s *Service) BatchSuspendUser(ctx context.Context, accountID string, ids []
 			return nil
 		})
 		if err != nil {
+			s.audit(ctx, "BatchSuspendUser", userTarget(accountID, id), err)
 			if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
-				return nil, err
+				fatal = err
+				break
 			}
 			errs = append(errs, userError(id, err))
-			s.audit(ctx, "BatchSuspendUser", userTarget(accountID, id), err)
 			continue
 		}
-		suspended = append(suspended, id)
+		cmds = append(cmds, cmd)
 	}
-	err = s.signOut(ctx, aws, accountID, suspended, "suspended")
-	for _, id := range suspended {
-		s.audit(ctx, "BatchSuspendUser", userTarget(accountID, id), err)
+	// The users suspended so far are signed out and audited even if the
+	// batch stopped half-way.
+	err = s.Control.Deliver(ctx, cmds...)
+	for _, c := range cmds {
+		s.audit(ctx, "BatchSuspendUser", userTarget(accountID, c.Users[0]), err)
+	}
+	if fatal != nil {
+		return nil, fatal
 	}
 	return errs, err
 }

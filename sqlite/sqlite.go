@@ -89,14 +89,19 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
-// tx runs fn in a write transaction, committing when it returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+// tx runs fn in a write transaction, committing when it returns nil. The
+// outbox entries of ctx (see parley.WithOutbox) and extra are appended in
+// the same transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error, extra ...*parley.OutboxEntry) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := appendOutbox(ctx, tx, append(parley.OutboxFrom(ctx), extra...)); err != nil {
 		return err
 	}
 	return tx.Commit()

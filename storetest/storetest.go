@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Bot", testBot},
 		{"ChimeRoom/History", testHistory},
 		{"Nodes", testNodes},
+		{"Outbox/Lifecycle", testOutbox},
+		{"Outbox/SameTransaction", testOutboxTransaction},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -779,19 +781,91 @@ func testHistory(t *testing.T, s parley.Store) {
 }
 
 func testNodes(t *testing.T, s parley.Store) {
-	must(t, "Heartbeat a", s.Heartbeat(ctx(), "a", t0))
-	must(t, "Heartbeat b", s.Heartbeat(ctx(), "b", t0.Add(-time.Minute)))
-	must(t, "Heartbeat c", s.Heartbeat(ctx(), "c", t0))
-	must(t, "Heartbeat b again", s.Heartbeat(ctx(), "b", t0.Add(time.Second)))
-	live, err := s.LiveNodes(ctx(), t0)
+	must(t, "Heartbeat a", s.Heartbeat(ctx(), "a", false))
+	must(t, "Heartbeat b", s.Heartbeat(ctx(), "b", false))
+	must(t, "Heartbeat c", s.Heartbeat(ctx(), "c", false))
+	must(t, "Heartbeat d fenced", s.Heartbeat(ctx(), "d", true))
+	live, err := s.LiveNodes(ctx(), time.Minute)
 	must(t, "LiveNodes", err)
 	if !reflect.DeepEqual(live, []string{"a", "b", "c"}) {
-		t.Fatalf("LiveNodes = %v", live)
+		t.Fatalf("LiveNodes = %v, want a, b, c (d is fenced)", live)
 	}
 	must(t, "RemoveNode", s.RemoveNode(ctx(), "c"))
-	live, err = s.LiveNodes(ctx(), t0.Add(time.Millisecond))
+	// Heartbeats are judged by the store's clock: 300 ms later, a lease of
+	// 200 ms has run out for a and b, but not for b's fresh heartbeat.
+	time.Sleep(300 * time.Millisecond)
+	must(t, "Heartbeat b again", s.Heartbeat(ctx(), "b", false))
+	must(t, "Heartbeat d unfenced", s.Heartbeat(ctx(), "d", false))
+	live, err = s.LiveNodes(ctx(), 200*time.Millisecond)
 	must(t, "LiveNodes", err)
-	if !reflect.DeepEqual(live, []string{"b"}) {
-		t.Fatalf("LiveNodes after removing c and moving on = %v", live)
+	if !reflect.DeepEqual(live, []string{"b", "d"}) {
+		t.Fatalf("LiveNodes after removing c and moving on = %v, want b, d", live)
+	}
+}
+
+func testOutbox(t *testing.T, s parley.Store) {
+	e1 := &parley.OutboxEntry{ID: "cmd-1", Command: []byte(`{"op":"one"}`)}
+	e2 := &parley.OutboxEntry{ID: "cmd-2", Command: []byte(`{"op":"two"}`)}
+	must(t, "AppendOutbox", s.AppendOutbox(ctx(), e1, e2))
+	if e1.Seq == 0 || e2.Seq <= e1.Seq {
+		t.Fatalf("sequence numbers %d, %d: want increasing, assigned by the store", e1.Seq, e2.Seq)
+	}
+	pending, err := s.PendingOutbox(ctx(), "node-a")
+	must(t, "PendingOutbox", err)
+	if len(pending) != 2 || pending[0].ID != "cmd-1" || string(pending[1].Command) != `{"op":"two"}` || pending[0].Created.IsZero() {
+		t.Fatalf("PendingOutbox = %+v", pending)
+	}
+	must(t, "AckOutbox", s.AckOutbox(ctx(), "node-a", "cmd-1"))
+	must(t, "AckOutbox again", s.AckOutbox(ctx(), "node-a", "cmd-1"))
+	must(t, "AckOutbox of a missing entry", s.AckOutbox(ctx(), "node-a", "no-such"))
+	pending, err = s.PendingOutbox(ctx(), "node-a")
+	must(t, "PendingOutbox", err)
+	if len(pending) != 1 || pending[0].ID != "cmd-2" {
+		t.Fatalf("PendingOutbox after ack = %+v, want cmd-2 only", pending)
+	}
+	if pending, _ := s.PendingOutbox(ctx(), "node-b"); len(pending) != 2 {
+		t.Fatalf("another node's PendingOutbox = %+v, want both", pending)
+	}
+	acks, err := s.OutboxAcks(ctx(), "cmd-1")
+	must(t, "OutboxAcks", err)
+	if !reflect.DeepEqual(acks, []string{"node-a"}) {
+		t.Fatalf("OutboxAcks = %v", acks)
+	}
+	must(t, "CompleteOutbox", s.CompleteOutbox(ctx(), "cmd-1"))
+	if acks, _ := s.OutboxAcks(ctx(), "cmd-1"); len(acks) != 0 {
+		t.Fatalf("acks of a completed entry = %v", acks)
+	}
+	if err := s.AppendOutbox(ctx(), &parley.OutboxEntry{ID: "cmd-2", Command: []byte("{}")}); parley.KindOf(err) != parley.KindConflict {
+		t.Fatalf("AppendOutbox of an existing ID: err = %v, want KindConflict", err)
+	}
+	must(t, "ExpireOutbox (young)", s.ExpireOutbox(ctx(), time.Hour))
+	if pending, _ := s.PendingOutbox(ctx(), "node-b"); len(pending) != 1 {
+		t.Fatalf("PendingOutbox after expiring nothing = %+v", pending)
+	}
+	time.Sleep(20 * time.Millisecond)
+	must(t, "ExpireOutbox", s.ExpireOutbox(ctx(), 10*time.Millisecond))
+	if pending, _ := s.PendingOutbox(ctx(), "node-b"); len(pending) != 0 {
+		t.Fatalf("PendingOutbox after expiry = %+v", pending)
+	}
+}
+
+// A write made with WithOutbox commits its entries with it, or neither.
+func testOutboxTransaction(t *testing.T, s parley.Store) {
+	r := newRoom(scopeA, "room00000001", t0)
+	mustCreateRoom(t, s, r)
+	e := &parley.OutboxEntry{ID: "del-1", Command: []byte("{}")}
+	must(t, "DeleteRoom", s.DeleteRoom(parley.WithOutbox(ctx(), e), scopeA, r.ID))
+	pending, err := s.PendingOutbox(ctx(), "n")
+	must(t, "PendingOutbox", err)
+	if len(pending) != 1 || pending[0].ID != "del-1" || e.Seq != pending[0].Seq {
+		t.Fatalf("PendingOutbox after DeleteRoom = %+v (entry seq %d)", pending, e.Seq)
+	}
+	// A failed write leaves no entry behind.
+	failed := &parley.OutboxEntry{ID: "del-2", Command: []byte("{}")}
+	if err := s.DeleteRoom(parley.WithOutbox(ctx(), failed), scopeA, r.ID); parley.KindOf(err) != parley.KindNotFound {
+		t.Fatalf("DeleteRoom again: %v", err)
+	}
+	if pending, _ := s.PendingOutbox(ctx(), "n"); len(pending) != 1 {
+		t.Fatalf("PendingOutbox after a failed write = %+v, want only del-1", pending)
 	}
 }

@@ -141,7 +141,9 @@ func (h *Hub) disconnectUser(c *conn, requestID string, req *request) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		if err := h.svc.Disconnect(context.Background(), info.Scope, info.ID, userID, reason, requestID); err != nil {
+		// Audited as the chat user who asked, in the room's account.
+		ctx := parley.NewContextWithPrincipal(context.Background(), parley.Principal{AccessKeyID: "chat:" + c.user, Scope: info.Scope, Service: "ivschat"})
+		if err := h.svc.Disconnect(ctx, info.Scope, info.ID, userID, reason, requestID); err != nil {
 			h.log.Error("disconnecting user", "room", info.ID, "err", err)
 			c.fail(requestID, 500, "the user could not be disconnected")
 		}

@@ -3,6 +3,8 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -29,27 +31,25 @@ type chimeRoomKey struct {
 // chimeRoom is this node's view of a Chime room with local device connections.
 type chimeRoom struct {
 	conns map[*conn]struct{}
-	unsub func()
+	sub   subscription
 }
 
 func (c *conn) chimeKey(room string) chimeRoomKey {
 	return chimeRoomKey{c.device.AwsAccountID, c.device.AccountID, room}
 }
 
-// joinLocked adds device c to a Chime room; h.mu must be held.
-func (h *Hub) joinLocked(c *conn, room string) {
-	if _, ok := c.rooms[room]; ok {
-		return
-	}
+// joinLocked adds device c to a Chime room and returns the room, and
+// whether c is its first local device: then the caller, once it has let go
+// of h.mu, subscribes to the room's traffic (see subscribeRooms).
+func (h *Hub) joinLocked(c *conn, room string) (*chimeRoom, bool) {
 	k := c.chimeKey(room)
+	if _, ok := c.rooms[room]; ok {
+		return h.chimeRooms[k], false
+	}
 	r := h.chimeRooms[k]
-	if r == nil {
-		unsub, err := h.bus.Subscribe(context.Background(), parley.ChimeRoomSubject(k.aws, k.account, k.room), func(ev parley.Event) { h.chimeEvent(k, ev) })
-		if err != nil {
-			h.log.Error("subscribing to chime room", "room", room, "err", err)
-			return
-		}
-		r = &chimeRoom{conns: map[*conn]struct{}{}, unsub: unsub}
+	first := r == nil
+	if first {
+		r = &chimeRoom{conns: map[*conn]struct{}{}, sub: subscription{ready: make(chan struct{})}}
 		h.chimeRooms[k] = r
 	}
 	r.conns[c] = struct{}{}
@@ -57,6 +57,24 @@ func (h *Hub) joinLocked(c *conn, room string) {
 		c.rooms = map[string]struct{}{}
 	}
 	c.rooms[room] = struct{}{}
+	return r, first
+}
+
+// subscribeRooms subscribes to the traffic of the Chime rooms joinLocked
+// created and waits until every room in joined receives it. It reports the
+// first subscription that failed.
+func (h *Hub) subscribeRooms(created map[chimeRoomKey]*chimeRoom, joined []*chimeRoom) error {
+	for k, r := range created {
+		h.subscribe(&r.sub, parley.ChimeRoomSubject(k.aws, k.account, k.room), func(ev parley.Event) { h.chimeEvent(k, ev) },
+			func() bool { return h.chimeRooms[k] != r })
+	}
+	for _, r := range joined {
+		<-r.sub.ready
+		if r.sub.err != nil {
+			return r.sub.err
+		}
+	}
+	return nil
 }
 
 // leaveLocked removes device c from a Chime room; h.mu must be held.
@@ -69,8 +87,8 @@ func (h *Hub) leaveLocked(c *conn, room string) {
 	if r := h.chimeRooms[k]; r != nil {
 		delete(r.conns, c)
 		if len(r.conns) == 0 {
-			r.unsub()
 			delete(h.chimeRooms, k)
+			unsubscribeLocked(&r.sub)
 		}
 	}
 }
@@ -94,9 +112,15 @@ func (h *Hub) syncRooms(ctx context.Context, c *conn) error {
 			continue
 		}
 		want := map[string]bool{}
+		created := map[chimeRoomKey]*chimeRoom{}
+		var joined []*chimeRoom
 		for _, id := range ids {
 			want[id] = true
-			h.joinLocked(c, id)
+			r, first := h.joinLocked(c, id)
+			if first {
+				created[c.chimeKey(id)] = r
+			}
+			joined = append(joined, r)
 		}
 		for id := range c.rooms {
 			if !want[id] {
@@ -104,7 +128,7 @@ func (h *Hub) syncRooms(ctx context.Context, c *conn) error {
 			}
 		}
 		h.mu.Unlock()
-		return nil
+		return h.subscribeRooms(created, joined)
 	}
 }
 
@@ -140,42 +164,21 @@ func (h *Hub) roomEventFrame(name, room string, attrs map[string]string) outFram
 	return outFrame{Type: typeEvent, ID: parley.NewID(), EventName: name, RoomID: room, Attributes: attrs, SendTime: awsproto.Time(h.clock.Now())}
 }
 
-// chimeCommand carries out a membership or room command; it runs before the ack.
-func (h *Hub) chimeCommand(ev parley.Event) {
-	k := chimeRoomKey{ev.Room.AccountID, ev.Account, ev.RoomID}
-	member := deviceKey{ev.Room.AccountID, ev.Account, ev.UserID}
-	send := func(cs []*conn, f outFrame) {
+// chimeApply starts a membership or Chime room command and returns the
+// devices to wait for: those told they joined, left, or lost the room.
+func (h *Hub) chimeApply(cmd parley.Command) []pending {
+	room := cmd.Chime.Room
+	k := chimeRoomKey{cmd.Chime.AWS, cmd.Chime.Account, room}
+	notify := func(cs []*conn, f outFrame) []pending {
 		b, _ := json.Marshal(f)
+		frame := compile(ws.OpText, b)
+		var waits []pending
 		for _, c := range cs {
-			c.send(compile(ws.OpText, b))
+			waits = append(waits, pending{c, c.notify(frame)})
 		}
+		return waits
 	}
-	switch ev.Type {
-	case parley.EventMemberAdded:
-		h.mu.Lock()
-		devices := append([]*conn(nil), h.devices[member]...)
-		for _, c := range devices {
-			c.roomGen++
-			h.joinLocked(c, ev.RoomID)
-		}
-		h.mu.Unlock()
-		send(devices, h.roomEventFrame(EventMembershipAdded, ev.RoomID, nil))
-		skip := map[*conn]bool{}
-		for _, c := range devices {
-			skip[c] = true
-		}
-		h.chimeBroadcast(k, skip, h.roomEventFrame(EventMembershipChanged, ev.RoomID, map[string]string{"MemberId": ev.UserID, "Change": "added"}))
-	case parley.EventMemberRemoved:
-		h.mu.Lock()
-		devices := append([]*conn(nil), h.devices[member]...)
-		for _, c := range devices {
-			c.roomGen++
-			h.leaveLocked(c, ev.RoomID)
-		}
-		h.mu.Unlock()
-		send(devices, h.roomEventFrame(EventMembershipRemoved, ev.RoomID, nil))
-		h.chimeBroadcast(k, nil, h.roomEventFrame(EventMembershipChanged, ev.RoomID, map[string]string{"MemberId": ev.UserID, "Change": "removed"}))
-	case parley.EventChimeRoomDeleted:
+	if cmd.Op == parley.OpDeleteChimeRoom {
 		h.mu.Lock()
 		var devices []*conn
 		if r := h.chimeRooms[k]; r != nil {
@@ -185,11 +188,61 @@ func (h *Hub) chimeCommand(ev parley.Event) {
 		}
 		for _, c := range devices {
 			c.roomGen++
-			h.leaveLocked(c, ev.RoomID)
+			h.leaveLocked(c, room)
 		}
 		h.mu.Unlock()
-		send(devices, h.roomEventFrame(EventRoomDeleted, ev.RoomID, nil))
+		return notify(devices, h.roomEventFrame(EventRoomDeleted, room, nil))
 	}
+
+	// The store has the last word on membership: a removal and a re-add
+	// that reach this node out of order, or an old command replayed, leave
+	// the member's devices as the store says. Only if the store cannot be
+	// read does the command's own word count.
+	join := cmd.Op == parley.OpAddMember
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if rooms, err := h.store.MemberRooms(ctx, cmd.Chime.AWS, cmd.Chime.Account, cmd.User); err == nil {
+		join = slices.Contains(rooms, room)
+	}
+	cancel()
+	member := deviceKey{cmd.Chime.AWS, cmd.Chime.Account, cmd.User}
+	h.mu.Lock()
+	devices := append([]*conn(nil), h.devices[member]...)
+	var changed []*conn
+	created := map[chimeRoomKey]*chimeRoom{}
+	var joined []*chimeRoom
+	for _, c := range devices {
+		c.roomGen++
+		_, in := c.rooms[room]
+		switch {
+		case join && !in:
+			r, first := h.joinLocked(c, room)
+			if first {
+				created[k] = r
+			}
+			joined = append(joined, r)
+			changed = append(changed, c)
+		case !join && in:
+			h.leaveLocked(c, room)
+			changed = append(changed, c)
+		}
+	}
+	h.mu.Unlock()
+	if err := h.subscribeRooms(created, joined); err != nil {
+		h.log.Error("subscribing a member's devices to a room", "room", room, "err", err)
+	}
+	skip := map[*conn]bool{}
+	for _, c := range devices {
+		skip[c] = true
+	}
+	var waits []pending
+	if join {
+		waits = notify(changed, h.roomEventFrame(EventMembershipAdded, room, nil))
+		h.chimeBroadcast(k, skip, h.roomEventFrame(EventMembershipChanged, room, map[string]string{"MemberId": cmd.User, "Change": "added"}))
+	} else {
+		waits = notify(changed, h.roomEventFrame(EventMembershipRemoved, room, nil))
+		h.chimeBroadcast(k, skip, h.roomEventFrame(EventMembershipChanged, room, map[string]string{"MemberId": cmd.User, "Change": "removed"}))
+	}
+	return waits
 }
 
 // deviceRequest runs a request from a Chime device.

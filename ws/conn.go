@@ -25,6 +25,12 @@ const (
 	// connection; 256 KiB is hundreds of chat frames.
 	socketSendBuffer = 256 << 10
 	closeWait        = 2 * time.Second // how long to wait for the peer's close frame
+	// A revocation's notices and close frame must be written within
+	// revokeWrite, and the peer has revokeClose more to answer the close;
+	// then the socket is closed without ceremony. The party being revoked
+	// cannot hold a revocation up for longer than that.
+	revokeWrite = 50 * time.Millisecond
+	revokeClose = 50 * time.Millisecond
 	requestRate      = 10              // messaging requests per second per connection
 )
 
@@ -59,6 +65,19 @@ type conn struct {
 	peerClosed bool // the peer sent its close frame first
 	closed     bool
 	done       chan struct{} // closed once the socket is closed
+
+	// A revocation's short write deadline, and who waits for notices to be
+	// written: frames are counted as they are queued (enq) and written (wrote).
+	deadline   time.Time
+	revoked    bool
+	enq, wrote uint64
+	waiters    []waiter
+}
+
+// waiter is told when the frames queued up to pos are written.
+type waiter struct {
+	pos uint64
+	ch  chan struct{}
 }
 
 // send queues a compiled frame. A connection whose queue is full is too
@@ -82,6 +101,7 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 	if len(c.queue) >= c.hub.cfg.SendQueue || c.queued+len(frame) > maxQueuedBytes {
 		// What is queued will never be read by a client that is being
 		// dropped; free it, so that the close frame is next on the wire.
+		c.enq -= uint64(len(c.queue))
 		c.queue, c.queued = nil, 0
 		c.mu.Unlock()
 		c.hub.log.Warn("disconnecting slow client", "user", c.user)
@@ -115,6 +135,7 @@ func (c *conn) writeNow(b []byte) int {
 func (c *conn) enqueueLocked(frame []byte) {
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
+	c.enq++
 	if !c.writing {
 		c.writing = true
 		go c.writeLoop()
@@ -136,6 +157,57 @@ func (c *conn) closeWith(code ws.StatusCode, reason string) {
 	c.enqueueLocked(compile(ws.OpClose, ws.NewCloseFrameBody(code, reason)))
 }
 
+// revoke queues notices and then a close frame, to be written within
+// revokeWrite, and returns a channel closed once the socket is closed: when
+// the peer answers the close, or revokeClose after the close frame is
+// written, or at once if a write does not finish in time. Frames queued
+// before are written first, under the same deadline.
+func (c *conn) revoke(code ws.StatusCode, reason string, notices ...[]byte) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.done
+	}
+	if !c.closing {
+		for _, f := range notices {
+			c.enqueueLocked(f)
+		}
+		c.closing = true
+		c.enqueueLocked(compile(ws.OpClose, ws.NewCloseFrameBody(code, reason)))
+	}
+	c.revoked = true
+	c.shortenLocked()
+	return c.done
+}
+
+// notify queues a notice to be written within revokeWrite and returns a
+// channel closed once it is written. If it is not written in time, the
+// writer's deadline passes and the socket is closed (c.done).
+func (c *conn) notify(frame []byte) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.closed {
+		return c.done
+	}
+	c.enqueueLocked(frame)
+	w := waiter{pos: c.enq, ch: make(chan struct{})}
+	c.waiters = append(c.waiters, w)
+	c.shortenLocked()
+	return w.ch
+}
+
+// shortenLocked moves the write deadline to revokeWrite from now, for a
+// write in progress too; c.mu is held, which orders it with the writer's own.
+func (c *conn) shortenLocked() {
+	d := time.Now().Add(revokeWrite)
+	if c.deadline.IsZero() || d.Before(c.deadline) {
+		c.deadline = d
+	}
+	if c.writing && c.nc != nil {
+		c.nc.SetWriteDeadline(c.deadline)
+	}
+}
+
 func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
@@ -145,20 +217,44 @@ func (c *conn) writeLoop() {
 			return
 		}
 		batch := net.Buffers(c.queue)
+		n := uint64(len(c.queue))
 		c.queue, c.queued = nil, 0
 		closing, peerClosed := c.closing, c.peerClosed
+		d := time.Now().Add(writeTimeout)
+		if !c.deadline.IsZero() && c.deadline.Before(d) {
+			d = c.deadline
+		}
+		c.nc.SetWriteDeadline(d)
 		c.mu.Unlock()
 
-		c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		if _, err := batch.WriteTo(c.nc); err != nil {
 			c.kill()
 			return
 		}
+		c.mu.Lock()
+		c.wrote += n
+		kept := c.waiters[:0]
+		for _, w := range c.waiters {
+			if w.pos <= c.wrote {
+				close(w.ch)
+			} else {
+				kept = append(kept, w)
+			}
+		}
+		c.waiters = kept
+		if len(kept) == 0 && !c.revoked {
+			c.deadline = time.Time{}
+		}
+		revoked := c.revoked
+		c.mu.Unlock()
 		if closing {
 			// The close frame was the last one queued and is now written.
-			if peerClosed {
+			switch {
+			case peerClosed:
 				c.kill()
-			} else {
+			case revoked:
+				time.AfterFunc(revokeClose, c.kill)
+			default:
 				time.AfterFunc(closeWait, c.kill)
 			}
 		}

@@ -93,10 +93,10 @@ type deviceKey struct {
 
 // room is this node's view of a room with local connections.
 type room struct {
-	key     roomKey
-	conns   map[*conn]struct{}
-	users   map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
-	unsub   func()
+	key   roomKey
+	conns map[*conn]struct{}
+	users map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
+	sub   subscription
 	mu      sync.Mutex // guards settings and limiter
 	info    *parley.Room
 	limiter *rate.Limiter // the room's maximumMessageRatePerSecond, on this node
@@ -128,21 +128,10 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
 }
 
-// Run subscribes to node-wide commands and starts the sweeper that expires
-// sessions and pings idle connections.
+// Run starts the sweeper that expires sessions and pings idle connections.
 func (h *Hub) Run(ctx context.Context) error {
-	cancel, err := h.bus.Subscribe(ctx, parley.ControlSubject, func(ev parley.Event) {
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			h.command(ev)
-		}()
-	})
-	if err != nil {
-		return err
-	}
 	bg, stop := context.WithCancel(context.Background())
-	h.cancel = func() { stop(); cancel() }
+	h.cancel = stop
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -233,30 +222,78 @@ func without(cs []*conn, c *conn) []*conn {
 	return cs
 }
 
+// subscription is a room's bus subscription on this node. It is made
+// outside the hub's lock, which broadcasts and revocations need: ready is
+// closed once it is in place (unsub set) or failed (err set).
+type subscription struct {
+	ready chan struct{}
+	unsub func()
+	err   error
+}
+
+// subscribeTimeout bounds a room subscription's round trip to the bus.
+const subscribeTimeout = 5 * time.Second
+
+// subscribe makes sub's subscription to subject, for a room that gone
+// reports whether it was dropped meanwhile (then it unsubscribes at once).
+func (h *Hub) subscribe(sub *subscription, subject string, handler func(parley.Event), gone func() bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
+	unsub, err := h.bus.Subscribe(ctx, subject, handler)
+	cancel()
+	h.mu.Lock()
+	sub.unsub, sub.err = unsub, err
+	close(sub.ready)
+	dropped := gone()
+	h.mu.Unlock()
+	if err != nil {
+		h.log.Error("subscribing to room traffic", "subject", subject, "err", err)
+	} else if dropped {
+		unsub()
+	}
+}
+
+// unsubscribeLocked ends a dropped room's subscription, or leaves that to
+// its subscriber if it is not in place yet; h.mu is held.
+func unsubscribeLocked(sub *subscription) {
+	select {
+	case <-sub.ready:
+		if sub.unsub != nil {
+			go sub.unsub() // a network call: not under the lock
+		}
+	default:
+	}
+}
+
 // add registers c in its room, subscribing to the room's traffic on the
-// room's first local connection.
+// room's first local connection. It reports false, with c unregistered,
+// when the node does not accept connections or cannot receive the room.
 func (h *Hub) add(c *conn, info *parley.Room) bool {
 	key := roomKey{info.Scope, info.ID}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.shutdown || h.fenced {
+		h.mu.Unlock()
 		return false
 	}
 	r := h.rooms[key]
-	if r == nil {
-		r = &room{key: key, conns: map[*conn]struct{}{}, users: map[string][]*conn{}}
+	first := r == nil
+	if first {
+		r = &room{key: key, conns: map[*conn]struct{}{}, users: map[string][]*conn{}, sub: subscription{ready: make(chan struct{})}}
 		r.setInfo(info)
-		unsub, err := h.bus.Subscribe(context.Background(), parley.RoomSubject(key.scope, key.id), func(ev parley.Event) { h.roomEvent(r, ev) })
-		if err != nil {
-			h.log.Error("subscribing to room", "room", key.id, "err", err)
-			return false
-		}
-		r.unsub = unsub
 		h.rooms[key] = r
 	}
 	c.room = r
 	r.conns[c] = struct{}{}
 	r.users[c.user] = append(r.users[c.user], c)
+	h.mu.Unlock()
+	if first {
+		h.subscribe(&r.sub, parley.RoomSubject(key.scope, key.id), func(ev parley.Event) { h.roomEvent(r, ev) },
+			func() bool { return h.rooms[key] != r })
+	}
+	<-r.sub.ready
+	if r.sub.err != nil {
+		h.remove(c)
+		return false
+	}
 	return true
 }
 
@@ -287,29 +324,15 @@ func (h *Hub) remove(c *conn) {
 		delete(r.users, c.user)
 	}
 	if len(r.conns) == 0 {
-		r.unsub()
 		delete(h.rooms, r.key)
+		unsubscribeLocked(&r.sub)
 	}
 }
 
 // roomEvent delivers room traffic from the bus to local connections.
 func (h *Hub) roomEvent(r *room, ev parley.Event) {
-	switch ev.Type {
-	case parley.EventMessage, parley.EventEvent:
+	if ev.Type == parley.EventMessage || ev.Type == parley.EventEvent {
 		h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)))
-	case parley.EventRoomUpdated:
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			info, err := h.store.Room(context.Background(), r.key.scope, r.key.id)
-			if err != nil {
-				if parley.KindOf(err) != parley.KindNotFound {
-					h.log.Error("reloading room", "room", r.key.id, "err", err)
-				}
-				return
-			}
-			r.setInfo(info)
-		}()
 	}
 }
 
@@ -342,51 +365,118 @@ func (h *Hub) conns(key roomKey, userID string) []*conn {
 	return out
 }
 
-// command carries out a control command and acknowledges it.
-func (h *Hub) command(ev parley.Event) {
-	key := roomKey{ev.Room, ev.RoomID}
-	var targets []*conn
-	switch ev.Type {
-	case parley.EventDisconnect:
+// revokeGrace is the most that the connections a command closes or
+// notifies can hold it up: revokeWrite to take the notices and the close
+// frame, revokeClose to answer the close, and a margin for the scheduler.
+const revokeGrace = revokeWrite + revokeClose + 50*time.Millisecond
+
+// pending is a connection a command waits for: until ch is closed (its
+// notice is written) or the connection is.
+type pending struct {
+	c  *conn
+	ch <-chan struct{}
+}
+
+// Apply carries out commands on this node's connections (the control
+// plane calls it, one batch at a time, in order) and returns once every
+// connection they close is closed and every notice they send is written,
+// or revokeGrace has passed and the laggards were closed without ceremony.
+func (h *Hub) Apply(cmds []parley.Command) {
+	var waits []pending
+	for _, cmd := range cmds {
+		waits = append(waits, h.apply(cmd)...)
+	}
+	if len(waits) == 0 {
+		return
+	}
+	timer := time.NewTimer(revokeGrace)
+	defer timer.Stop()
+	late := false
+	for _, w := range waits {
+		if !late {
+			select {
+			case <-w.ch:
+				continue
+			case <-w.c.done:
+				continue
+			case <-timer.C:
+				late = true
+			}
+		}
+		select {
+		case <-w.ch:
+		case <-w.c.done:
+		default:
+			w.c.kill()
+		}
+	}
+}
+
+// apply starts one command and returns the connections to wait for.
+func (h *Hub) apply(cmd parley.Command) []pending {
+	key := roomKey{cmd.Scope, cmd.Room}
+	var waits []pending
+	switch cmd.Op {
+	case parley.OpDisconnectUser:
 		// The notice goes to everyone in the room, the target included, before the target is closed.
-		h.broadcast(key, compile(ws.OpText, eventFrame(parley.DisconnectNotice(ev))))
-		targets = h.conns(key, ev.UserID)
+		notice := compile(ws.OpText, eventFrame(parley.DisconnectNotice(cmd)))
+		targets := h.conns(key, cmd.User)
+		h.broadcastExcept(key, cmd.User, notice)
 		for _, c := range targets {
-			c.closeWith(ws.StatusNormalClosure, "disconnected")
+			waits = append(waits, pending{c, c.revoke(ws.StatusNormalClosure, "disconnected", notice)})
 		}
-	case parley.EventRoomDeleted:
-		targets = h.conns(key, "")
-		for _, c := range targets {
-			c.closeWith(ws.StatusNormalClosure, "room deleted")
+	case parley.OpDeleteRoom:
+		for _, c := range h.conns(key, "") {
+			waits = append(waits, pending{c, c.revoke(ws.StatusNormalClosure, "room deleted")})
 		}
-	case parley.EventSignOut:
-		notice := compile(ws.OpText, signedOutFrame(ev.Reason, h.clock.Now()))
+	case parley.OpUpdateRoom:
+		h.reloadRoom(key)
+	case parley.OpSignOut:
+		notice := compile(ws.OpText, signedOutFrame(cmd.Reason, h.clock.Now()))
+		var targets []*conn
 		h.mu.RLock()
-		for _, u := range ev.Users {
-			targets = append(targets, h.devices[deviceKey{ev.Room.AccountID, ev.RoomID, u}]...)
+		for _, u := range cmd.Users {
+			targets = append(targets, h.devices[deviceKey{cmd.Chime.AWS, cmd.Chime.Account, u}]...)
 		}
 		h.mu.RUnlock()
 		for _, c := range targets {
-			c.send(notice)
-			c.closeWith(ws.StatusNormalClosure, "signed out: "+ev.Reason)
+			waits = append(waits, pending{c, c.revoke(ws.StatusNormalClosure, "signed out: "+cmd.Reason, notice)})
 		}
-	case parley.EventMemberAdded, parley.EventMemberRemoved, parley.EventChimeRoomDeleted:
-		h.chimeCommand(ev)
-	default:
+	case parley.OpAddMember, parley.OpRemoveMember, parley.OpDeleteChimeRoom:
+		waits = h.chimeApply(cmd)
+	}
+	return waits
+}
+
+// reloadRoom applies a room's new limits to its open connections.
+func (h *Hub) reloadRoom(key roomKey) {
+	h.mu.RLock()
+	r := h.rooms[key]
+	h.mu.RUnlock()
+	if r == nil {
 		return
 	}
-	wait := time.NewTimer(closeWait + writeTimeout)
-	defer wait.Stop()
-	for _, c := range targets {
-		select {
-		case <-c.done:
-		case <-wait.C:
-			c.kill()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	info, err := h.store.Room(ctx, key.scope, key.id)
+	if err != nil {
+		if parley.KindOf(err) != parley.KindNotFound {
+			h.log.Error("reloading room", "room", key.id, "err", err)
 		}
+		return
 	}
-	if ev.ReplyTo != "" {
-		if err := h.bus.Publish(context.Background(), ev.ReplyTo, parley.Event{Type: parley.EventAck, Node: h.cfg.NodeID, ID: ev.ID}); err != nil {
-			h.log.Error("acknowledging command", "type", ev.Type, "err", err)
+	r.setInfo(info)
+}
+
+// broadcastExcept queues a frame to a room's local connections but user's.
+func (h *Hub) broadcastExcept(key roomKey, user string, frame []byte) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if r := h.rooms[key]; r != nil {
+		for c := range r.conns {
+			if c.user != user {
+				c.send(frame)
+			}
 		}
 	}
 }

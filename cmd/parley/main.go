@@ -31,6 +31,7 @@ import (
 	"github.com/parley-chat/parley/chatlog"
 	"github.com/parley-chat/parley/chattoken"
 	"github.com/parley-chat/parley/chimeapi"
+	"github.com/parley-chat/parley/control"
 	"github.com/parley-chat/parley/inmem"
 	"github.com/parley-chat/parley/ivsapi"
 	"github.com/parley-chat/parley/natsbus"
@@ -114,12 +115,14 @@ type Main struct {
 	Log    *slog.Logger
 	Clock  parley.Clock
 
-	Store  Store
-	Bus    parley.Bus
-	Hub    *ws.Hub
-	NodeID string
-	Key    *parley.AccessKey // the credential printed at start
-	URL    string            // http://host:port once listening
+	Store Store
+	Bus   parley.Bus
+	Hub   *ws.Hub
+	// Control is this node's end of the revocation protocol.
+	Control *control.Plane
+	NodeID  string
+	Key     *parley.AccessKey // the credential printed at start
+	URL     string            // http://host:port once listening
 
 	http     *http.Server
 	ln       net.Listener
@@ -173,17 +176,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.NodeID = parley.NewID()
-	var nodes service.Nodes = service.StaticNodes{m.NodeID}
 	if c.Bus == "inmem" {
 		m.Bus = inmem.New()
-	} else {
-		if m.Bus, err = natsbus.Connect(c.Bus, "parley-"+m.NodeID, m.Log); err != nil {
-			return err
-		}
-		nodes = service.StoreNodes{Store: m.Store, Lease: c.Lease}
-	}
-	if err := m.Store.Heartbeat(ctx, m.NodeID, time.Now()); err != nil {
-		return fmt.Errorf("heartbeat: %w", err)
+	} else if m.Bus, err = natsbus.Connect(c.Bus, "parley-"+m.NodeID, m.Log); err != nil {
+		return err
 	}
 	if m.Key, err = ensureKey(ctx, m.Store, c, m.Clock); err != nil {
 		return err
@@ -203,13 +199,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
 	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
-	svc := &service.Service{Store: m.Store, Bus: m.Bus, Nodes: nodes, Clock: m.Clock, Tokens: sealer, Log: m.Log, CommandTimeout: c.CommandTimeout, ChatLog: m.chatLog,
+	svc := &service.Service{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
 	if err := m.Hub.Run(ctx); err != nil {
+		return err
+	}
+	m.Control = control.New(m.Store, m.Bus, m.Hub, m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout})
+	svc.Control = m.Control
+	if err := m.Control.Start(ctx); err != nil {
 		return err
 	}
 	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"},
@@ -229,7 +230,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(3)
+	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -239,10 +240,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() {
 		defer m.wg.Done()
 		m.purgeTokens(bg)
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.health(bg)
 	}()
 	if c.DebugAddr != "" {
 		dbg := &http.Server{Addr: c.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
@@ -274,44 +271,6 @@ func (m *Main) purgeTokens(ctx context.Context) {
 	}
 }
 
-// health records this node's heartbeat and watches its links to the store
-// and the bus. A node that cannot reach either for longer than its lease can
-// no longer learn of revocations (nor be waited for by the others), so it
-// fences itself: it drops every connection and refuses new ones until both
-// are back. A bus outage shorter than the lease may still have lost
-// commands, so the connections are then checked against the store.
-func (m *Main) health(ctx context.Context) {
-	t := time.NewTicker(m.Config.HeartbeatInterval)
-	defer t.Stop()
-	lastHealthy, busWasUp := time.Now(), true
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		hctx, cancel := context.WithTimeout(ctx, m.Config.HeartbeatInterval)
-		storeUp := m.Store.Heartbeat(hctx, m.NodeID, time.Now()) == nil
-		cancel()
-		busUp := true
-		if b, ok := m.Bus.(interface{ Connected() bool }); ok {
-			busUp = b.Connected()
-		}
-		switch {
-		case storeUp && busUp:
-			if m.Hub.Fenced() {
-				m.Hub.Unfence()
-			} else if !busWasUp {
-				m.Hub.Revalidate(ctx)
-			}
-			lastHealthy = time.Now()
-		case time.Since(lastHealthy) > m.Config.Lease:
-			m.Hub.Fence()
-		}
-		busWasUp = busUp
-	}
-}
-
 // Close stops accepting requests, lets running ones finish, then closes the
 // bus and the store.
 func (m *Main) Close(ctx context.Context) error {
@@ -323,6 +282,9 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.debug != nil {
 		m.debug.Close()
+	}
+	if m.Control != nil {
+		m.Control.Stop()
 	}
 	if m.Hub != nil {
 		errs = append(errs, m.Hub.Shutdown(ctx))

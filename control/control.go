@@ -1,0 +1,461 @@
+// Package control owns parley's revocation protocol: the commands that
+// close or change live connections (DisconnectUser, DeleteRoom, LogoutUser,
+// suspensions, membership changes) and the guarantee that comes with them.
+//
+// A command is written to the store's outbox in the same transaction as
+// the change it enforces. From then on nothing can lose it: the call that
+// made it is detached from its caller's cancellation, publishes it on the
+// bus and waits until every live node has carried it out; a node that
+// misses the bus message finds the entry in the store on its next tick and
+// carries it out then; an entry leaves the outbox when every live node has
+// acknowledged it, or when it is old enough that every node has either
+// carried it out or fenced itself. Liveness is judged by the store's clock,
+// never by a node's own, and a node that loses the store or the bus for
+// its lease fences itself: it drops every connection and accepts none.
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Store is what the control plane keeps in the store.
+type Store interface {
+	Heartbeat(ctx context.Context, node string, fenced bool) error
+	LiveNodes(ctx context.Context, lease time.Duration) ([]string, error)
+	AppendOutbox(ctx context.Context, entries ...*parley.OutboxEntry) error
+	PendingOutbox(ctx context.Context, node string) ([]*parley.OutboxEntry, error)
+	AckOutbox(ctx context.Context, node string, ids ...string) error
+	OutboxAcks(ctx context.Context, id string) ([]string, error)
+	CompleteOutbox(ctx context.Context, ids ...string) error
+	ExpireOutbox(ctx context.Context, age time.Duration) error
+}
+
+// Sockets are this node's live connections, as the control plane drives them.
+type Sockets interface {
+	// Apply carries out cmds, in order, and returns once every connection
+	// they close is closed and every notice they send to a connection is
+	// written to it, or that connection is closed. A connection cannot hold
+	// it up for more than a short, fixed time.
+	Apply(cmds []parley.Command)
+	// Fence drops every connection and refuses new ones until Unfence.
+	Fence()
+	Unfence()
+	// Revalidate checks open connections against the store, after a bus
+	// outage short enough not to fence.
+	Revalidate(ctx context.Context)
+}
+
+// pinger is a bus that can tell, within ctx, whether it reaches its server.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config tunes the control plane; zero values take the defaults named.
+type Config struct {
+	NodeID    string
+	Heartbeat time.Duration // how often the node heartbeats and reads the outbox; zero means 1 second
+	Lease     time.Duration // a node silent for this long is dead to the others and fences itself; zero means 5 seconds
+	Timeout   time.Duration // how long a call waits for every node; zero means 10 seconds
+}
+
+func (c *Config) defaults() {
+	if c.Heartbeat == 0 {
+		c.Heartbeat = time.Second
+	}
+	if c.Lease == 0 {
+		c.Lease = 5 * time.Second
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+}
+
+// Plane is one node's end of the control plane.
+type Plane struct {
+	store   Store
+	bus     parley.Bus
+	sockets Sockets
+	cfg     Config
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	jobs    []job
+	wake    chan struct{}
+	applied map[string]time.Time // command IDs carried out here, for replays
+	fenced  bool
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// job is a batch of commands for the node's worker, which carries them out
+// one batch at a time, in the order they arrived.
+type job struct {
+	cmds    []parley.Command
+	replyTo string
+	done    chan struct{}
+}
+
+// New returns a control plane for the node; Start runs it.
+func New(store Store, bus parley.Bus, sockets Sockets, log *slog.Logger, cfg Config) *Plane {
+	cfg.defaults()
+	return &Plane{store: store, bus: bus, sockets: sockets, cfg: cfg, log: log, wake: make(chan struct{}, 1), applied: map[string]time.Time{}}
+}
+
+// Config returns the plane's configuration, defaults applied.
+func (p *Plane) Config() Config { return p.cfg }
+
+// Start records the node as live, subscribes to commands and starts the
+// worker and the heartbeat. It returns once commands reach the node.
+func (p *Plane) Start(ctx context.Context) error {
+	if err := p.store.Heartbeat(ctx, p.cfg.NodeID, false); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	unsub, err := p.bus.Subscribe(ctx, parley.ControlSubject, func(ev parley.Event) {
+		if ev.Type == parley.EventControl {
+			p.enqueue(job{cmds: ev.Commands, replyTo: ev.ReplyTo})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	bg, stop := context.WithCancel(context.Background())
+	p.cancel = func() { stop(); unsub() }
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.work(bg) }()
+	go func() { defer p.wg.Done(); p.tick(bg) }()
+	return nil
+}
+
+// Stop ends the worker and the heartbeat.
+func (p *Plane) Stop() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+}
+
+// Entry returns the outbox entry of cmd, giving cmd an ID if it has none.
+func Entry(cmd *parley.Command) *parley.OutboxEntry {
+	if cmd.ID == "" {
+		cmd.ID = parley.NewID()
+	}
+	b, _ := json.Marshal(cmd)
+	return &parley.OutboxEntry{ID: cmd.ID, Command: b}
+}
+
+// Do makes cmds durable and carries them out on every node. write, if not
+// nil, is the change they enforce: it is called with a context whose store
+// write appends the commands to the outbox in the same transaction. With
+// no write, the commands alone are written.
+func (p *Plane) Do(ctx context.Context, write func(ctx context.Context) error, cmds ...parley.Command) error {
+	entries := make([]*parley.OutboxEntry, len(cmds))
+	for i := range cmds {
+		entries[i] = Entry(&cmds[i])
+	}
+	var err error
+	if write != nil {
+		err = write(parley.WithOutbox(ctx, entries...))
+	} else {
+		err = p.store.AppendOutbox(ctx, entries...)
+	}
+	if err != nil {
+		return err
+	}
+	return p.Deliver(ctx, cmds...)
+}
+
+// Deliver carries out commands already in the outbox on every live node
+// and returns once each has confirmed, or an error after the timeout.
+// The commands are durable, so it ignores ctx's cancellation: a caller that
+// hangs up does not stop a revocation half-way. After an error the
+// commands are still carried out, by the nodes' reading of the outbox,
+// within the lease.
+func (p *Plane) Deliver(ctx context.Context, cmds ...parley.Command) error {
+	if len(cmds) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Timeout)
+	defer cancel()
+	ids := make([]string, len(cmds))
+	for i, c := range cmds {
+		ids[i] = c.ID
+	}
+	acks := make(chan string, 64)
+	replyTo := "parley.reply." + parley.NewID()
+	if unsub, err := p.bus.Subscribe(ctx, replyTo, func(ev parley.Event) {
+		if ev.Type == parley.EventAck {
+			select {
+			case acks <- ev.Node:
+			default: // the store has the acknowledgement too, sooner or later
+			}
+		}
+	}); err == nil {
+		defer unsub()
+	} else {
+		p.log.Warn("control: no bus for acknowledgements, waiting on the store", "err", err)
+		replyTo = ""
+	}
+	msg := parley.Event{Type: parley.EventControl, Commands: cmds, ReplyTo: replyTo}
+	publish := func() {
+		if err := p.bus.Publish(ctx, parley.ControlSubject, msg); err != nil {
+			p.log.Warn("control: publishing a command", "err", err)
+		}
+	}
+	publish()
+
+	// The nodes live once the commands were durable must confirm; a node
+	// that dies or fences itself meanwhile no longer holds connections.
+	waiting := map[string]bool{}
+	live, err := p.store.LiveNodes(ctx, p.cfg.Lease)
+	if err != nil {
+		return &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver", Message: "store unavailable", Err: err}
+	}
+	for _, n := range live {
+		waiting[n] = true
+	}
+	recheck := func() {
+		live, err := p.store.LiveNodes(ctx, p.cfg.Lease)
+		if err != nil {
+			return
+		}
+		for n := range waiting {
+			if !slices.Contains(live, n) {
+				delete(waiting, n)
+			}
+		}
+	}
+	// storeAcks takes the nodes that acknowledged every command in the store.
+	storeAcks := func() {
+		count := map[string]int{}
+		for _, id := range ids {
+			nodes, err := p.store.OutboxAcks(ctx, id)
+			if err != nil {
+				return
+			}
+			for _, n := range nodes {
+				count[n]++
+			}
+		}
+		for n, c := range count {
+			if c == len(ids) {
+				delete(waiting, n)
+			}
+		}
+	}
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for rounds := 1; len(waiting) > 0; {
+		select {
+		case n := <-acks:
+			delete(waiting, n)
+		case <-poll.C:
+			recheck()
+			// The bus may have lost the command or an acknowledgement;
+			// the store has what the nodes that read the outbox did.
+			if rounds++; rounds%3 == 0 && len(waiting) > 0 {
+				storeAcks()
+				publish()
+			}
+		case <-ctx.Done():
+			return &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver",
+				Message: fmt.Sprintf("%d node(s) did not confirm within %s; the command stays queued and is carried out, or the node fenced, within %s", len(waiting), p.cfg.Timeout, p.cfg.Lease)}
+		}
+	}
+	return p.complete(ctx, ids)
+}
+
+// complete removes delivered commands from the outbox. A failure only
+// leaves them for expiry: every node has carried them out.
+func (p *Plane) complete(ctx context.Context, ids []string) error {
+	if err := p.store.CompleteOutbox(ctx, ids...); err != nil {
+		p.log.Warn("control: completing commands", "err", err)
+	}
+	return nil
+}
+
+func (p *Plane) enqueue(j job) {
+	p.mu.Lock()
+	p.jobs = append(p.jobs, j)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// work carries out jobs one at a time, in order, so that commands apply on
+// each node in the order they reached it.
+func (p *Plane) work(ctx context.Context) {
+	for {
+		p.mu.Lock()
+		if len(p.jobs) == 0 {
+			p.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.wake:
+			}
+			continue
+		}
+		j := p.jobs[0]
+		p.jobs[0] = job{}
+		p.jobs = p.jobs[1:]
+		var fresh []parley.Command
+		for _, c := range j.cmds {
+			if _, ok := p.applied[c.ID]; !ok {
+				fresh = append(fresh, c)
+			}
+		}
+		p.mu.Unlock()
+		if len(fresh) > 0 {
+			p.sockets.Apply(fresh)
+			now := time.Now()
+			p.mu.Lock()
+			for _, c := range fresh {
+				p.applied[c.ID] = now
+			}
+			p.mu.Unlock()
+		}
+		if j.replyTo != "" {
+			if err := p.bus.Publish(ctx, j.replyTo, parley.Event{Type: parley.EventAck, Node: p.cfg.NodeID}); err != nil {
+				p.log.Warn("control: acknowledging a command", "err", err)
+			}
+		}
+		if j.done != nil {
+			close(j.done)
+		}
+	}
+}
+
+// Fenced reports whether the node has fenced itself.
+func (p *Plane) Fenced() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fenced
+}
+
+// tick heartbeats, carries out what the outbox holds that this node has
+// not, and fences the node when it has not reached both the store and the
+// bus for its lease. Time here is this node's monotonic clock: it only
+// measures how long ago the node last knew it was connected.
+func (p *Plane) tick(ctx context.Context) {
+	t := time.NewTicker(p.cfg.Heartbeat)
+	defer t.Stop()
+	lastHealthy, busWasUp := time.Now(), true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		started := time.Now()
+		hctx, cancel := context.WithTimeout(ctx, p.cfg.Heartbeat)
+		fenced := p.Fenced()
+		storeUp := p.store.Heartbeat(hctx, p.cfg.NodeID, fenced) == nil
+		busUp := true
+		if b, ok := p.bus.(pinger); ok {
+			busUp = b.Ping(hctx) == nil
+		}
+		if storeUp {
+			p.replay(hctx)
+		}
+		cancel()
+		switch {
+		case storeUp && busUp:
+			if fenced {
+				p.setFenced(false)
+				p.sockets.Unfence()
+				p.log.Info("control: store and bus are back; accepting connections again")
+			} else if !busWasUp {
+				// Commands were replayed from the outbox; durable state
+				// (sign-outs, deleted rooms) is checked on top.
+				p.sockets.Revalidate(ctx)
+			}
+			lastHealthy = started
+		// Fence before the lease runs out: the next tick may come too late.
+		case !fenced && time.Since(lastHealthy)+p.cfg.Heartbeat >= p.cfg.Lease:
+			p.log.Warn("control: fencing: no store or bus for the lease", "store", storeUp, "bus", busUp)
+			p.sockets.Fence()
+			p.setFenced(true)
+			if storeUp {
+				// Tell the others at once not to wait for this node.
+				hctx, cancel := context.WithTimeout(ctx, p.cfg.Heartbeat)
+				p.store.Heartbeat(hctx, p.cfg.NodeID, true)
+				cancel()
+			}
+		}
+		busWasUp = busUp
+		p.forget()
+	}
+}
+
+func (p *Plane) setFenced(v bool) {
+	p.mu.Lock()
+	p.fenced = v
+	p.mu.Unlock()
+}
+
+// replay carries out, in order, the outbox entries this node has not
+// acknowledged in the store (those the bus did not bring, and those whose
+// caller is still waiting or gone), then acknowledges them there, and
+// removes the entries old enough that no node can still need them.
+func (p *Plane) replay(ctx context.Context) {
+	entries, err := p.store.PendingOutbox(ctx, p.cfg.NodeID)
+	if err != nil {
+		return
+	}
+	if len(entries) > 0 {
+		cmds := make([]parley.Command, 0, len(entries))
+		ids := make([]string, 0, len(entries))
+		for _, e := range entries {
+			var c parley.Command
+			if err := json.Unmarshal(e.Command, &c); err != nil {
+				p.log.Error("control: undecodable outbox entry", "id", e.ID, "err", err)
+			} else {
+				cmds = append(cmds, c)
+			}
+			ids = append(ids, e.ID)
+		}
+		done := make(chan struct{})
+		p.enqueue(job{cmds: cmds, done: done})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+		if err := p.store.AckOutbox(ctx, p.cfg.NodeID, ids...); err != nil {
+			p.log.Warn("control: acknowledging replayed commands", "err", err)
+		}
+	}
+	// By this age every node has read the entry or has fenced itself.
+	p.store.ExpireOutbox(ctx, max(p.cfg.Lease, p.cfg.Timeout)+2*p.cfg.Heartbeat)
+}
+
+// forget drops the memory of commands too old to be replayed again.
+func (p *Plane) forget() {
+	horizon := time.Now().Add(-2 * (max(p.cfg.Lease, p.cfg.Timeout) + 2*p.cfg.Heartbeat))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, at := range p.applied {
+		if at.Before(horizon) {
+			delete(p.applied, id)
+		}
+	}
+}
+
+// Queued reports whether err, from Do or Deliver, came after the commands
+// were durable: they will still be carried out, or their nodes fenced.
+func Queued(err error) bool {
+	var pe *parley.Error
+	return errors.As(err, &pe) && pe.Op == "control.Deliver"
+}

@@ -1,0 +1,16 @@
+-- Whether a node is fenced; heartbeats are written by the database's clock.
+ALTER TABLE nodes ADD COLUMN fenced BOOLEAN NOT NULL DEFAULT false;
+
+-- Commands every node must carry out, written with the change they enforce.
+CREATE TABLE outbox (
+	seq     BIGSERIAL PRIMARY KEY,
+	id      TEXT   NOT NULL UNIQUE,
+	command BYTEA  NOT NULL,
+	created BIGINT NOT NULL -- Unix milliseconds
+);
+
+CREATE TABLE outbox_acks (
+	id   TEXT NOT NULL,
+	node TEXT NOT NULL,
+	PRIMARY KEY (id, node)
+);
