@@ -181,7 +181,7 @@ func testRoundTrip(t *testing.T, newPair func(*testing.T) (parley.Bus, parley.Bu
 	want := parley.Event{
 		Type: parley.EventMessage, Room: parley.Scope{AccountID: "123456789012", Region: "us-east-1"}, RoomID: "room00000001",
 		ID: "abcdefghijkl", RequestID: "req", Name: "n", Content: "héllo", Attributes: map[string]string{"k": "v"},
-		Sender: &parley.Sender{UserID: "u", Attributes: map[string]string{"a": "b"}},
+		Sender:  &parley.Sender{UserID: "u", Attributes: map[string]string{"a": "b"}},
 		Account: "chime-account", ReplyTo: "reply.subject", Node: "node-1",
 		Commands: []parley.Command{{ID: "c1", Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: "123456789012", Account: "acc"}, Users: []string{"u1", "u2"},
 			Reason: "why", RequestID: "r", Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}},

@@ -217,7 +217,9 @@ func (s *Service) DeleteRoomMembership(ctx context.Context, accountID, roomID, m
 	defer func() {
 		s.audit(ctx, "DeleteRoomMembership", "account/"+accountID+"/room/"+roomID+"/member/"+memberID, err)
 	}()
-	err = s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteMembership(ctx, aws, accountID, roomID, memberID) },
+	err = s.Control.Do(ctx, func(ctx context.Context) error {
+		return s.Store.DeleteMembership(ctx, aws, accountID, roomID, memberID)
+	},
 		parley.Command{Op: parley.OpRemoveMember, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, User: memberID, Time: s.Clock.Now()})
 	if err == nil || control.Queued(err) {
 		s.botEvent(context.WithoutCancel(ctx), aws, accountID, roomID, memberID, "Remove")

@@ -62,9 +62,9 @@ type Service struct {
 	Bus     parley.Bus
 	Control Control
 	Clock   parley.Clock
-	Tokens *chattoken.Sealer
-	Limits Limits
-	Log    *slog.Logger
+	Tokens  *chattoken.Sealer
+	Limits  Limits
+	Log     *slog.Logger
 	// ChatLog, if set, records room traffic for the room's logging configurations.
 	ChatLog ChatLog
 	// Chime tunes the Chime operations.

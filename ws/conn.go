@@ -31,7 +31,7 @@ const (
 	// cannot hold a revocation up for longer than that.
 	revokeWrite = 50 * time.Millisecond
 	revokeClose = 50 * time.Millisecond
-	requestRate      = 10              // messaging requests per second per connection
+	requestRate = 10 // messaging requests per second per connection
 )
 
 // conn is one client connection. While idle it holds no buffers and no

@@ -93,10 +93,10 @@ type deviceKey struct {
 
 // room is this node's view of a room with local connections.
 type room struct {
-	key   roomKey
-	conns map[*conn]struct{}
-	users map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
-	sub   subscription
+	key     roomKey
+	conns   map[*conn]struct{}
+	users   map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
+	sub     subscription
 	mu      sync.Mutex // guards settings and limiter
 	info    *parley.Room
 	limiter *rate.Limiter // the room's maximumMessageRatePerSecond, on this node
