@@ -192,7 +192,11 @@ func (p *Plane) Deliver(ctx context.Context, cmds ...parley.Command) error {
 	}
 	acks := make(chan string, 64)
 	replyTo := "parley.reply." + parley.NewID()
-	if unsub, err := p.bus.Subscribe(ctx, replyTo, func(ev parley.Event) {
+	// A bus that does not answer must not use up the call's time: the
+	// store carries the acknowledgements then.
+	sctx, scancel := context.WithTimeout(ctx, min(p.cfg.Timeout/4, time.Second))
+	defer scancel()
+	if unsub, err := p.bus.Subscribe(sctx, replyTo, func(ev parley.Event) {
 		if ev.Type == parley.EventAck {
 			select {
 			case acks <- ev.Node:
