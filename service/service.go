@@ -108,12 +108,12 @@ func kindName(kind string) string {
 // PublishRoom sends room traffic (messages and events) to every node that
 // holds connections in the room.
 // The publishing node logs it, so each record is written once.
+//
+// It is logged before it is published: a client that has received it may
+// already send what comes next, and the log must keep the room's order.
 func (s *Service) PublishRoom(ctx context.Context, ev parley.Event) error {
-	if err := s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev); err != nil {
-		return err
-	}
 	s.record(ctx, ev)
-	return nil
+	return s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev)
 }
 
 func (s *Service) record(ctx context.Context, ev parley.Event) {

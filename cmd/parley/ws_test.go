@@ -421,7 +421,7 @@ func TestChatLogging(t *testing.T) {
 		}
 		if recs[0].Type != "MESSAGE" || recs[0].Payload.ID != msg.ID || recs[0].Payload.Content != "for the record" || recs[0].Version != "1.0" ||
 			recs[0].RoomARN != aws.ToString(room.Arn) || recs[0].EventTimestamp == "" {
-			t.Fatalf("message record = %+v", recs[0])
+			t.Fatalf("message record = %+v\n%s", recs[0], b)
 		}
 		if recs[1].Type != "EVENT" || recs[1].Payload.EventName != "app:x" || recs[2].Payload.EventName != "aws:DISCONNECT_USER" {
 			t.Fatalf("event records = %+v, %+v", recs[1], recs[2])
