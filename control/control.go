@@ -92,6 +92,7 @@ type Plane struct {
 	wake    chan struct{}
 	applied map[string]time.Time // command IDs carried out here, for replays
 	fenced  bool
+	ticks   int // heartbeats so far; only the heartbeat goroutine uses it
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -441,8 +442,13 @@ func (p *Plane) replay(ctx context.Context) {
 			p.log.Warn("control: acknowledging replayed commands", "err", err)
 		}
 	}
-	// By this age every node has read the entry or has fenced itself.
-	p.store.ExpireOutbox(ctx, max(p.cfg.Lease, p.cfg.Timeout)+2*p.cfg.Heartbeat)
+	// By this age every node has read the entry or has fenced itself. An
+	// entry every node acknowledged, whose caller died before completing it,
+	// is pending nowhere: so look now and then even when nothing is.
+	p.ticks++
+	if len(entries) > 0 || p.ticks%10 == 0 {
+		p.store.ExpireOutbox(ctx, max(p.cfg.Lease, p.cfg.Timeout)+2*p.cfg.Heartbeat)
+	}
 }
 
 // forget drops the memory of commands too old to be replayed again.

@@ -56,6 +56,13 @@ func runClient(url string) error {
 				fmt.Fprintln(os.Stderr, "dial:", err)
 				return
 			}
+			if strings.HasPrefix(j.user, "deaf-") {
+				// A client that never reads, nor answers anything.
+				deafMu.Lock()
+				deaf = append(deaf, nc)
+				deafMu.Unlock()
+				return
+			}
 			var r io.Reader = nc
 			if br != nil {
 				r = io.MultiReader(br, nc)
@@ -74,6 +81,12 @@ func runClient(url string) error {
 		}
 	}
 }
+
+// deaf holds the connections of users named deaf-*, which are never read.
+var (
+	deafMu sync.Mutex
+	deaf   []net.Conn
+)
 
 func readFrames(nc net.Conn, r io.Reader, user string, frames *atomic.Int64, say func(string, ...any)) {
 	defer nc.Close()

@@ -55,6 +55,7 @@ func main() {
 	fanMessages := flag.Int("fanout-messages", 200, "events sent to the fan-out room")
 	discConns := flag.Int("disconnect-conns", 15000, "connections open during the DisconnectUser runs")
 	discCalls := flag.Int("disconnects", 200, "DisconnectUser calls to time")
+	deafPct := flag.Int("deaf-percent", 1, "percent of the DisconnectUser phase's connections that never read (nor answer a close)")
 	perClient := flag.Int("per-client", 5000, "connections per client process")
 	clusterStore := flag.String("cluster-store", "", "with -cluster-bus: also measure a 3-node cluster on this PostgreSQL URL")
 	clusterBus := flag.String("cluster-bus", "", "the NATS URL of the cluster")
@@ -79,7 +80,7 @@ func main() {
 	}{
 		{"memory", func() error { return b.memory(steps) }},
 		{"fanout", func() error { return b.fanout(*fanListeners, *fanMessages, single) }},
-		{"disconnect", func() error { return b.disconnects(*discConns, *discCalls, single) }},
+		{"disconnect", func() error { return b.disconnects(*discConns, *discCalls, *deafPct, single) }},
 	}
 	if *clusterStore != "" && *clusterBus != "" {
 		phases = append(phases,
@@ -90,7 +91,7 @@ func main() {
 			struct {
 				name string
 				run  func() error
-			}{"cluster", func() error { return b.disconnects(*clusterConns, *discCalls, cluster) }})
+			}{"cluster", func() error { return b.disconnects(*clusterConns, *discCalls, *deafPct, cluster) }})
 	}
 	for _, ph := range phases {
 		if *only != "" && !strings.Contains(","+*only+",", ","+ph.name+",") {
@@ -471,7 +472,7 @@ func (b *bench) fanout(n, messages int, startNodes func() error) error {
 // disconnects times DisconnectUser with conns connections open: the API
 // call's duration (it returns once the sockets are closed) and the time
 // until the client process saw the close frame.
-func (b *bench) disconnects(conns, calls int, startNodes func() error) error {
+func (b *bench) disconnects(conns, calls, deafPct int, startNodes func() error) error {
 	if err := startNodes(); err != nil {
 		return err
 	}
@@ -485,7 +486,19 @@ func (b *bench) disconnects(conns, calls int, startNodes func() error) error {
 		}
 		rooms = append(rooms, r)
 	}
-	toks, err := b.tokens(conns, func(i int) string { return rooms[i/perRoom] }, func(i int) string { return fmt.Sprintf("d%d", i) })
+	// One connection in 100/deafPct never reads: a client that froze, or
+	// a hostile one. They sit in the same rooms as everyone else.
+	every := 0
+	if deafPct > 0 {
+		every = 100 / deafPct
+	}
+	name := func(i int) string {
+		if every > 0 && i%every == every/2 {
+			return fmt.Sprintf("deaf-d%d", i)
+		}
+		return fmt.Sprintf("d%d", i)
+	}
+	toks, err := b.tokens(conns, func(i int) string { return rooms[i/perRoom] }, name)
 	if err != nil {
 		return err
 	}
@@ -493,10 +506,13 @@ func (b *bench) disconnects(conns, calls int, startNodes func() error) error {
 		return err
 	}
 	time.Sleep(time.Second)
-	var callLat, closeLat []time.Duration
+	var callLat, closeLat, deafLat []time.Duration
 	for k := 0; k < calls; k++ {
 		i := (k * 7919) % conns // spread over rooms and client processes
-		user := fmt.Sprintf("d%d", i)
+		user := name(i)
+		if strings.HasPrefix(user, "deaf-") {
+			continue
+		}
 		start := time.Now()
 		if _, err := b.ivs.DisconnectUser(context.Background(), &ivschat.DisconnectUserInput{RoomIdentifier: aws.String(rooms[i/perRoom]), UserId: aws.String(user)}); err != nil {
 			return err
@@ -514,10 +530,25 @@ func (b *bench) disconnects(conns, calls int, startNodes func() error) error {
 			time.Sleep(200 * time.Microsecond)
 		}
 	}
-	fmt.Printf("\nDisconnectUser on node 1 of %d with %d connections open (%d rooms of %d, spread over the nodes), %d calls:\n",
-		len(b.urls), conns, len(rooms), perRoom, calls)
+	// The deaf ones themselves: the server may not wait on them.
+	for i := 0; every > 0 && i < conns && len(deafLat) < calls; i++ {
+		user := name(i)
+		if !strings.HasPrefix(user, "deaf-") {
+			continue
+		}
+		start := time.Now()
+		if _, err := b.ivs.DisconnectUser(context.Background(), &ivschat.DisconnectUserInput{RoomIdentifier: aws.String(rooms[i/perRoom]), UserId: aws.String(user)}); err != nil {
+			return err
+		}
+		deafLat = append(deafLat, time.Since(start))
+	}
+	fmt.Printf("\nDisconnectUser on node 1 of %d with %d connections open (%d rooms of %d, spread over the nodes; %d%% never read), %d calls:\n",
+		len(b.urls), conns, len(rooms), perRoom, deafPct, len(callLat))
 	fmt.Printf("  call returned (sockets closed):  p50 %v  p99 %v  max %v\n", pct(callLat, 50), pct(callLat, 99), pct(callLat, 100))
 	fmt.Printf("  client saw the close frame:      p50 %v  p99 %v  max %v\n", pct(closeLat, 50), pct(closeLat, 99), pct(closeLat, 100))
+	if len(deafLat) > 0 {
+		fmt.Printf("  targets that never read, %d calls: p50 %v  p99 %v  max %v\n", len(deafLat), pct(deafLat, 50), pct(deafLat, 99), pct(deafLat, 100))
+	}
 	return nil
 }
 

@@ -118,7 +118,9 @@ func wsDial(t *testing.T, m *Main, path, token string, rcvbuf int) (net.Conn, io
 		}
 		return serr
 	}}
-	d := ws.Dialer{Protocols: []string{token}, Timeout: 5 * time.Second, NetDial: nd.DialContext,
+	// Generous: under -race on two cores a storm of handshakes, each
+	// spending its token in SQLite, takes seconds to be served.
+	d := ws.Dialer{Protocols: []string{token}, Timeout: 30 * time.Second, NetDial: nd.DialContext,
 		OnStatusError: func(s int, _ []byte, _ io.Reader) { status = s }}
 	nc, br, hs, err := d.Dial(context.Background(), wsURL(m)+path)
 	if err != nil {
