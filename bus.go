@@ -16,6 +16,11 @@ const (
 	EventEvent EventType = "EVENT"
 	// EventDisconnect asks every holder of UserID's connections in Room to close them.
 	EventDisconnect EventType = "DISCONNECT"
+	// EventDisconnectScope asks every holder of UserID's connections in any
+	// room of the scope Room (RoomID unused) to close them, as EventDisconnect
+	// does room by room: a ban from every room (issue 16). To be ported to
+	// the control package's selectors (issue 10).
+	EventDisconnectScope EventType = "DISCONNECT_SCOPE"
 	// EventRoomDeleted asks every holder of the room's connections to close them.
 	EventRoomDeleted EventType = "ROOM_DELETED"
 	// EventRoomUpdated tells holders of the room's connections to reload its limits.

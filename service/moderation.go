@@ -56,11 +56,18 @@ func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, user
 // Disconnect is DisconnectUser for a room already resolved; requestID is the
 // messaging request that asked for it, if any, and travels with the notice.
 func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
+	err := s.disconnect(ctx, sc, roomID, userID, reason, requestID)
+	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
+	return err
+}
+
+// disconnect closes userID's connections in a room on every node, after
+// aws:DISCONNECT_USER to the room; DisconnectUser and CreateBan share it.
+func (s *Service) disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
 	cmd := parley.Event{Type: parley.EventDisconnect, Room: sc, RoomID: roomID, ID: parley.NewID(), RequestID: requestID,
 		UserID: userID, Reason: reason, SendTime: s.Clock.Now()}
 	err := s.command(ctx, cmd)
 	// Every node sends the room this notice; it is logged once, here.
 	s.record(ctx, parley.DisconnectNotice(cmd))
-	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
 	return err
 }

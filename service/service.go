@@ -154,12 +154,17 @@ func (s *Service) publish(ctx context.Context, ev parley.Event) {
 // audit records a revocation or moderation call and its outcome. A failure
 // to record is logged: it must not undo a revocation that happened.
 func (s *Service) audit(ctx context.Context, action, target string, result error) {
+	s.auditDetail(ctx, action, target, "", result)
+}
+
+// auditDetail is audit with more to say than the target, such as a ban's reason and duration.
+func (s *Service) auditDetail(ctx context.Context, action, target, detail string, result error) {
 	p, _ := parley.PrincipalFromContext(ctx)
 	caller := p.AccessKeyID
 	if v, ok := ctx.Value(callerKey{}).(string); ok {
 		caller = v
 	}
-	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: caller, Action: action, Target: target, Result: "ok"}
+	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: caller, Action: action, Target: target, Detail: detail, Result: "ok"}
 	if result != nil {
 		r.Result = parley.AsError(result).Message
 	}

@@ -42,6 +42,7 @@ type Service interface {
 type Store interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
 	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+	ActiveBan(ctx context.Context, s parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error)
 	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
 	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
 }
@@ -354,6 +355,10 @@ func (h *Hub) command(ev parley.Event) {
 		for _, c := range targets {
 			c.closeWith(ws.StatusNormalClosure, "disconnected")
 		}
+	case parley.EventDisconnectScope:
+		// Issue 16 (a ban from every room): EventDisconnect in each room of
+		// the scope. To be ported to the control package (issue 10).
+		targets = h.disconnectScope(ev)
 	case parley.EventRoomDeleted:
 		targets = h.conns(key, "")
 		for _, c := range targets {
@@ -389,6 +394,32 @@ func (h *Hub) command(ev parley.Event) {
 			h.log.Error("acknowledging command", "type", ev.Type, "err", err)
 		}
 	}
+}
+
+// disconnectScope closes ev.UserID's connections in every room of the scope
+// ev.Room that this node holds, each room first told with aws:DISCONNECT_USER,
+// as EventDisconnect does for one room. It returns the connections closed.
+func (h *Hub) disconnectScope(ev parley.Event) []*conn {
+	h.mu.RLock()
+	var keys []roomKey
+	for k, r := range h.rooms {
+		if k.scope == ev.Room && len(r.users[ev.UserID]) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	h.mu.RUnlock()
+	var targets []*conn
+	for _, k := range keys {
+		one := ev
+		one.RoomID = k.id
+		h.broadcast(k, compile(ws.OpText, eventFrame(parley.DisconnectNotice(one))))
+		cs := h.conns(k, ev.UserID)
+		for _, c := range cs {
+			c.closeWith(ws.StatusNormalClosure, "disconnected")
+		}
+		targets = append(targets, cs...)
+	}
+	return targets
 }
 
 // sweeper expires sessions every second and pings idle connections.
