@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -450,5 +451,56 @@ func TestBanSurvivesRestart(t *testing.T) {
 	wantDenied(t, m, room.Arn, "spammer", "until ")
 	if got := testCaller.listBans(t, m, map[string]any{}); len(got) != 2 {
 		t.Fatalf("ListBans after a restart = %v, want both bans", got)
+	}
+}
+
+// Ensure a ban called on one node of three closes the user's sockets on the
+// others before it returns, and that none of three tokens minted before it
+// connects on any node, one started after the ban (which missed its
+// command) included, until DeleteBan on yet another node lifts it.
+func TestClusterBan(t *testing.T) {
+	c := startCluster(t, 3)
+	n0, n1, n2 := c.nodes[0], c.nodes[1], c.nodes[2]
+	room := newRoom(t, n0, nil)
+	arn := aws.ToString(room.Arn)
+	var unused []string
+	for i := 0; i < 3; i++ {
+		unused = append(unused, token(t, c.nodes[i], room.Arn, "troll"))
+	}
+	t1 := dial(t, n1, token(t, n0, room.Arn, "troll"))
+	t2 := dial(t, n2, token(t, n0, room.Arn, "troll"))
+	bystander := dial(t, n2, token(t, n0, room.Arn, "bystander"))
+
+	testCaller.banOK(t, n0, "CreateBan", map[string]any{"roomIdentifier": arn, "userId": "troll", "reason": "raid"}, nil, http.StatusOK)
+	if n1.Hub.Count() != 0 || n2.Hub.Count() != 1 {
+		t.Fatalf("after CreateBan on node 0: node 1 holds %d, node 2 holds %d, want 0 and 1", n1.Hub.Count(), n2.Hub.Count())
+	}
+	t1.wantClose()
+	t2.wantClose()
+	if f := bystander.nextEvent("aws:DISCONNECT_USER"); f.Attributes["Reason"] != "raid" {
+		t.Fatalf("the room was told %+v", f.Attributes)
+	}
+	late := c.node()
+	for i, n := range append(c.nodes, late) {
+		for _, tok := range unused {
+			wantRefused(t, n, tok, fmt.Sprintf("an old token on node %d", i))
+		}
+		wantDenied(t, n, room.Arn, "troll", "until the ban is deleted")
+	}
+
+	// A ban from every room, called on node 1, reaches node 0 and node 2.
+	other := newRoom(t, n2, nil)
+	s0 := dial(t, n0, token(t, n0, room.Arn, "spammer"))
+	s2 := dial(t, n2, token(t, n0, other.Arn, "spammer"))
+	testCaller.banOK(t, n1, "CreateBan", map[string]any{"userId": "spammer", "reason": "everywhere"}, nil, http.StatusOK)
+	if n0.Hub.Count() != 0 || n2.Hub.Count() != 1 {
+		t.Fatalf("after a ban from every room: node 0 holds %d, node 2 holds %d, want 0 and 1", n0.Hub.Count(), n2.Hub.Count())
+	}
+	s0.wantClose()
+	s2.wantClose()
+
+	testCaller.banOK(t, late, "DeleteBan", map[string]any{"roomIdentifier": arn, "userId": "troll"}, nil, http.StatusNoContent)
+	for i, n := range c.nodes {
+		dial(t, n, unused[i])
 	}
 }
