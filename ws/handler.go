@@ -69,21 +69,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	// A banned user is refused before the token is spent, whenever the token was minted.
-	if status, msg := h.checkBan(r, grant); status != 0 {
-		http.Error(w, msg, status)
-		return
-	}
-	// Spent in the store, so a token opens one connection once across all nodes.
-	if err := h.store.ConsumeToken(r.Context(), grant.ID, grant.TokenExpires); err != nil {
-		if parley.KindOf(err) == parley.KindConflict {
-			http.Error(w, "chat token already used", http.StatusUnauthorized)
-			return
-		}
-		h.log.Error("consuming chat token", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
 	// Register before answering the upgrade: once the client sees 101 it is
 	// connected as far as it knows, and a DisconnectUser issued from then on
 	// must find it. Frames queued meanwhile wait for start.
@@ -101,10 +86,23 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "room not found", http.StatusNotFound)
 		return
 	}
-	// Likewise a ban stored meanwhile, whose command found nothing to close.
+	// Likewise a ban, checked only now that c is registered, so that one
+	// stored from now on finds c, whenever the token was minted.
 	if status, msg := h.checkBan(r, grant); status != 0 {
 		c.kill()
 		http.Error(w, msg, status)
+		return
+	}
+	// Spent in the store, so a token opens one connection once across all
+	// nodes; last, so that a refused token is not spent.
+	if err := h.store.ConsumeToken(r.Context(), grant.ID, grant.TokenExpires); err != nil {
+		c.kill()
+		if parley.KindOf(err) == parley.KindConflict {
+			http.Error(w, "chat token already used", http.StatusUnauthorized)
+			return
+		}
+		h.log.Error("consuming chat token", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	h.upgrade(w, r, c, token)
