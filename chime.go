@@ -86,6 +86,7 @@ type AuditRecord struct {
 	Caller       string // the access key ID that made the call
 	Action       string // the operation, e.g. "LogoutUser"
 	Target       string // what it acted on, e.g. "account/<id>/user/<id>"
+	Detail       string `json:",omitempty"` // what else it said, e.g. a ban's reason and duration
 	Result       string // "ok" or the error
 }
 

@@ -22,7 +22,7 @@ type Store interface {
 	// UpdateRoom applies u and returns the updated room. KindNotFound for the
 	// room or a referenced logging configuration.
 	UpdateRoom(ctx context.Context, s Scope, id string, u RoomUpdate) (*Room, error)
-	// DeleteRoom removes a room and its tags. KindNotFound.
+	// DeleteRoom removes a room, its tags and its bans. KindNotFound.
 	DeleteRoom(ctx context.Context, s Scope, id string) error
 	// ListRooms returns rooms by UpdateTime descending, one page at a time.
 	// next is "" on the last page. KindInvalid for a bad NextToken;
@@ -161,6 +161,20 @@ type Store interface {
 	// ExpireOutbox removes the entries older than age by the store's clock:
 	// by then every node has carried them out or fenced itself.
 	ExpireOutbox(ctx context.Context, age time.Duration) error
+	// PutBan stores a ban, replacing the one of the same room (or of every
+	// room) and user. KindNotFound (ResourceRoom) when b.RoomID names no
+	// room of b.Scope.
+	PutBan(ctx context.Context, b *Ban) error
+	// DeleteBan removes the ban of userID from roomID ("" for every room)
+	// and returns it. KindNotFound when there is none active at now.
+	DeleteBan(ctx context.Context, s Scope, roomID, userID string, now time.Time) (*Ban, error)
+	// ActiveBan returns the ban that keeps userID out of roomID at now: the
+	// room's own or one from every room of the scope, whichever lasts
+	// longer. KindNotFound when the user is not banned.
+	ActiveBan(ctx context.Context, s Scope, roomID, userID string, now time.Time) (*Ban, error)
+	// ListBans returns the bans f selects, newest first, one page at a time.
+	// KindInvalid for a bad NextToken.
+	ListBans(ctx context.Context, f BanFilter) (_ []*Ban, next string, _ error)
 
 	// AppendAudit records a revocation or moderation call.
 	AppendAudit(ctx context.Context, r *AuditRecord) error

@@ -418,8 +418,12 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ params, _ []by
 	}
 	out := []map[string]string{}
 	for _, rec := range recs {
-		out = append(out, map[string]string{"Id": rec.ID, "Time": awsproto.Time(rec.Time), "Caller": rec.Caller, "Action": rec.Action,
-			"Target": rec.Target, "Result": rec.Result})
+		m := map[string]string{"Id": rec.ID, "Time": awsproto.Time(rec.Time), "Caller": rec.Caller, "Action": rec.Action,
+			"Target": rec.Target, "Result": rec.Result}
+		if rec.Detail != "" {
+			m["Detail"] = rec.Detail
+		}
+		out = append(out, m)
 	}
 	return reply(w, r, http.StatusOK, struct {
 		Records   []map[string]string

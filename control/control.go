@@ -441,6 +441,7 @@ func (p *Plane) replay(ctx context.Context) {
 		if err := p.store.AckOutbox(ctx, p.cfg.NodeID, ids...); err != nil {
 			p.log.Warn("control: acknowledging replayed commands", "err", err)
 		}
+		p.completeAcked(ctx, ids)
 	}
 	// By this age every node has read the entry or has fenced itself. An
 	// entry every node acknowledged, whose caller died before completing it,
@@ -448,6 +449,32 @@ func (p *Plane) replay(ctx context.Context) {
 	p.ticks++
 	if len(entries) > 0 || p.ticks%10 == 0 {
 		p.store.ExpireOutbox(ctx, max(p.cfg.Lease, p.cfg.Timeout)+2*p.cfg.Heartbeat)
+	}
+}
+
+// completeAcked removes the entries every live node has acknowledged in
+// the store: their caller gave up, or died, before it could.
+func (p *Plane) completeAcked(ctx context.Context, ids []string) {
+	live, err := p.store.LiveNodes(ctx, p.cfg.Lease)
+	if err != nil {
+		return
+	}
+	var done []string
+	for _, id := range ids {
+		acks, err := p.store.OutboxAcks(ctx, id)
+		if err != nil {
+			return
+		}
+		all := true
+		for _, n := range live {
+			all = all && slices.Contains(acks, n)
+		}
+		if all {
+			done = append(done, id)
+		}
+	}
+	if len(done) > 0 {
+		p.store.CompleteOutbox(ctx, done...)
 	}
 }
 

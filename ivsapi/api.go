@@ -49,6 +49,9 @@ func New(svc *service.Service, limiter Limiter, log *slog.Logger) *API {
 	a.handle("GET /tags/{resourceArn}", "ListTagsForResource", a.listTags)
 	a.handle("POST /tags/{resourceArn}", "TagResource", a.tagResource)
 	a.handle("DELETE /tags/{resourceArn}", "UntagResource", a.untagResource)
+	a.handle("POST /parley/v1/CreateBan", "CreateBan", a.createBan)
+	a.handle("POST /parley/v1/DeleteBan", "DeleteBan", a.deleteBan)
+	a.handle("POST /parley/v1/ListBans", "ListBans", a.listBans)
 	a.mux.HandleFunc("/", unknownOperation)
 	return a
 }

@@ -179,9 +179,13 @@ func (s *Store) UpdateRoom(ctx context.Context, sc parley.Scope, id string, u pa
 func (s *Store) DeleteRoom(ctx context.Context, sc parley.Scope, id string) error {
 	return wrap("DeleteRoom", s.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, rebind(`DELETE FROM rooms WHERE account_id = ? AND region = ? AND id = ?`), sc.AccountID, sc.Region, id)
-		if err == nil && tag.RowsAffected() == 0 {
-			err = parley.NotFound(parley.ResourceRoom, id, "room %s not found", id)
+		if err != nil {
+			return err
 		}
+		if tag.RowsAffected() == 0 {
+			return parley.NotFound(parley.ResourceRoom, id, "room %s not found", id)
+		}
+		_, err = tx.Exec(ctx, rebind(`DELETE FROM bans WHERE account_id = ? AND region = ? AND room_id = ?`), sc.AccountID, sc.Region, id)
 		return err
 	}))
 }

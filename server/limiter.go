@@ -17,6 +17,8 @@ var IVSRates = map[string]float64{
 	"CreateLoggingConfiguration": 3, "DeleteLoggingConfiguration": 3, "GetLoggingConfiguration": 3,
 	"ListLoggingConfigurations": 3, "UpdateLoggingConfiguration": 3,
 	"ListTagsForResource": 10, "TagResource": 10, "UntagResource": 10,
+	// parley's ban extension: moderation calls as DisconnectUser, listing as ListRooms.
+	"CreateBan": 100, "DeleteBan": 100, "ListBans": 5,
 }
 
 // Limiter throttles each operation per account and region with a token

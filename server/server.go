@@ -141,10 +141,15 @@ func (s *Server) api(rw http.ResponseWriter, r *http.Request) {
 }
 
 // apiFor picks the API: from the signing name, else (unsigned requests in
-// insecure mode) from the path, since Chime paths all start with /accounts.
+// insecure mode) from the path, since Chime paths all start with /accounts
+// or /parley/ (but for the IVS ban extension).
 func apiFor(service string, r *http.Request) string {
 	if service != "" {
 		return service
+	}
+	switch r.URL.Path {
+	case "/parley/v1/CreateBan", "/parley/v1/DeleteBan", "/parley/v1/ListBans":
+		return "ivschat" // parley's IVS extension
 	}
 	if strings.HasPrefix(r.URL.Path, "/accounts") || strings.HasPrefix(r.URL.Path, "/parley/") {
 		return "chime"

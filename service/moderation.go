@@ -67,13 +67,22 @@ func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, user
 // Disconnect is DisconnectUser for a room already resolved; requestID is the
 // messaging request that asked for it, if any, and travels with the notice.
 func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
+	err := s.disconnect(ctx, sc, roomID, userID, reason, requestID, nil)
+	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
+	return err
+}
+
+// disconnect closes userID's connections in a room (or, with roomID "", in
+// every room of sc) on every node, after aws:DISCONNECT_USER to the room.
+// write, if not nil, is the change the command enforces (a ban): both
+// commit together. DisconnectUser and CreateBan share it.
+func (s *Service) disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string, write func(context.Context) error) error {
 	cmd := parley.Command{ID: parley.NewID(), Op: parley.OpDisconnectUser, Scope: sc, Room: roomID, User: userID,
 		Reason: reason, RequestID: requestID, Time: s.Clock.Now()}
-	err := s.Control.Do(ctx, nil, cmd)
-	if err == nil || control.Queued(err) {
+	err := s.Control.Do(ctx, write, cmd)
+	if roomID != "" && (err == nil || control.Queued(err)) {
 		// Every node sends the room this notice; it is logged once, here.
 		s.record(context.WithoutCancel(ctx), parley.DisconnectNotice(cmd))
 	}
-	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
 	return err
 }

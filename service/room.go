@@ -173,13 +173,17 @@ type CreateChatTokenInput struct {
 	Attributes      map[string]string
 }
 
-// CreateChatToken mints a single-use token for one connection to a room.
+// CreateChatToken mints a single-use token for one connection to a room;
+// a banned user gets KindForbidden naming the ban and its end.
 func (s *Service) CreateChatToken(ctx context.Context, in CreateChatTokenInput) (string, *parley.ChatToken, error) {
 	sc, err := resolve(ctx, in.Room, "room")
 	if err != nil {
 		return "", nil, err
 	}
 	if _, err := s.Store.Room(ctx, sc, in.Room.ID); err != nil {
+		return "", nil, err
+	}
+	if err := s.banned(ctx, sc, in.Room.ID, in.UserID); err != nil {
 		return "", nil, err
 	}
 	now := s.Clock.Now()

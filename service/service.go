@@ -127,9 +127,14 @@ func (s *Service) record(ctx context.Context, ev parley.Event) {
 // is written even if the caller hung up: the revocation went ahead. A
 // failure to record is logged: it must not undo a revocation that happened.
 func (s *Service) audit(ctx context.Context, action, target string, result error) {
+	s.auditDetail(ctx, action, target, "", result)
+}
+
+// auditDetail is audit with more to say than the target, such as a ban's reason and duration.
+func (s *Service) auditDetail(ctx context.Context, action, target, detail string, result error) {
 	ctx = context.WithoutCancel(ctx)
 	p, _ := parley.PrincipalFromContext(ctx)
-	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: p.AccessKeyID, Action: action, Target: target, Result: "ok"}
+	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: p.AccessKeyID, Action: action, Target: target, Detail: detail, Result: "ok"}
 	if result != nil {
 		r.Result = parley.AsError(result).Message
 	}

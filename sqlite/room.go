@@ -151,7 +151,8 @@ func (s *Store) DeleteRoom(ctx context.Context, sc parley.Scope, id string) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return parley.NotFound(parley.ResourceRoom, id, "room %s not found", id)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `DELETE FROM bans WHERE account_id = ? AND region = ? AND room_id = ?`, sc.AccountID, sc.Region, id)
+		return err
 	}))
 }
 

@@ -53,6 +53,12 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Nodes", testNodes},
 		{"Outbox/Lifecycle", testOutbox},
 		{"Outbox/SameTransaction", testOutboxTransaction},
+		{"Ban/Active", testBanActive},
+		{"Ban/EveryRoom", testBanEveryRoom},
+		{"Ban/MissingRoom", testBanMissingRoom},
+		{"Ban/Delete", testBanDelete},
+		{"Ban/DeleteRoom", testBanDeleteRoom},
+		{"Ban/List", testBanList},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -868,4 +874,177 @@ func testOutboxTransaction(t *testing.T, s parley.Store) {
 	if pending, _ := s.PendingOutbox(ctx(), "n"); len(pending) != 1 {
 		t.Fatalf("PendingOutbox after a failed write = %+v, want only del-1", pending)
 	}
+}
+
+func newBan(s parley.Scope, room, user string, at time.Time, d time.Duration) *parley.Ban {
+	b := &parley.Ban{Scope: s, RoomID: room, UserID: user, Reason: "spam from " + user, CreateTime: at}
+	if d > 0 {
+		b.ExpireTime = at.Add(d)
+	}
+	return b
+}
+
+// Ensure a ban is in force until it expires, and a second ban of the same
+// room and user replaces the first.
+func testBanActive(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000002", t0))
+	b := newBan(scopeA, "room00000001", "troll", t0, time.Hour)
+	must(t, "PutBan", s.PutBan(ctx(), b))
+	got, err := s.ActiveBan(ctx(), scopeA, "room00000001", "troll", t0.Add(59*time.Minute))
+	must(t, "ActiveBan", err)
+	if !reflect.DeepEqual(got, b) {
+		t.Fatalf("ActiveBan = %+v\nwant %+v", got, b)
+	}
+	_, err = s.ActiveBan(ctx(), scopeA, "room00000001", "troll", t0.Add(time.Hour))
+	wantKind(t, "ActiveBan at expiry", err, parley.KindNotFound)
+	_, err = s.ActiveBan(ctx(), scopeA, "room00000002", "troll", t0)
+	wantKind(t, "ActiveBan in another room", err, parley.KindNotFound)
+	_, err = s.ActiveBan(ctx(), scopeA, "room00000001", "other", t0)
+	wantKind(t, "ActiveBan of another user", err, parley.KindNotFound)
+
+	again := newBan(scopeA, "room00000001", "troll", t0.Add(time.Minute), 0)
+	again.Reason = "again"
+	must(t, "PutBan (replace)", s.PutBan(ctx(), again))
+	got, err = s.ActiveBan(ctx(), scopeA, "room00000001", "troll", t0.Add(1000*time.Hour))
+	must(t, "ActiveBan of the replacement", err)
+	if !reflect.DeepEqual(got, again) {
+		t.Fatalf("ActiveBan after replace = %+v\nwant %+v", got, again)
+	}
+	bans, _, err := s.ListBans(ctx(), parley.BanFilter{Scope: scopeA, Now: t0.Add(time.Hour), Page: parley.Page{MaxResults: 10}})
+	must(t, "ListBans", err)
+	if len(bans) != 1 {
+		t.Fatalf("ListBans after replace = %d bans, want 1", len(bans))
+	}
+}
+
+// Ensure a ban from every room (RoomID "") holds in every room of its scope
+// and nowhere else, and the longest-lasting ban is the one reported.
+func testBanEveryRoom(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	mustCreateRoom(t, s, newRoom(scopeB, "room00000001", t0))
+	must(t, "PutBan room", s.PutBan(ctx(), newBan(scopeA, "room00000001", "troll", t0, time.Minute)))
+	all := newBan(scopeA, "", "troll", t0, time.Hour)
+	must(t, "PutBan every room", s.PutBan(ctx(), all))
+	for _, room := range []string{"room00000001", "room-never-made"} {
+		got, err := s.ActiveBan(ctx(), scopeA, room, "troll", t0.Add(30*time.Second))
+		must(t, "ActiveBan "+room, err)
+		if !reflect.DeepEqual(got, all) {
+			t.Fatalf("ActiveBan(%s) = %+v, want the longer ban from every room %+v", room, got, all)
+		}
+	}
+	for _, sc := range []parley.Scope{scopeB, scopeC} {
+		_, err := s.ActiveBan(ctx(), sc, "room00000001", "troll", t0)
+		wantKind(t, fmt.Sprintf("ActiveBan in scope %v", sc), err, parley.KindNotFound)
+	}
+	forever := newBan(scopeA, "room00000001", "troll", t0, 0)
+	must(t, "PutBan forever", s.PutBan(ctx(), forever))
+	got, err := s.ActiveBan(ctx(), scopeA, "room00000001", "troll", t0)
+	must(t, "ActiveBan", err)
+	if !got.ExpireTime.IsZero() || got.RoomID != "room00000001" {
+		t.Fatalf("ActiveBan = %+v, want the ban without an end", got)
+	}
+}
+
+// Ensure a ban of a room that does not exist in the scope is refused.
+func testBanMissingRoom(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	wantKind(t, "PutBan missing room", s.PutBan(ctx(), newBan(scopeA, "room00000002", "u", t0, 0)), parley.KindNotFound)
+	wantKind(t, "PutBan other scope's room", s.PutBan(ctx(), newBan(scopeB, "room00000001", "u", t0, 0)), parley.KindNotFound)
+}
+
+// Ensure DeleteBan lifts a ban in force, returns it, and is NotFound for a
+// ban that is not there or no longer in force.
+func testBanDelete(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	b := newBan(scopeA, "room00000001", "troll", t0, time.Hour)
+	must(t, "PutBan", s.PutBan(ctx(), b))
+	_, err := s.DeleteBan(ctx(), scopeB, "room00000001", "troll", t0)
+	wantKind(t, "DeleteBan other scope", err, parley.KindNotFound)
+	_, err = s.DeleteBan(ctx(), scopeA, "", "troll", t0)
+	wantKind(t, "DeleteBan every room (none)", err, parley.KindNotFound)
+	got, err := s.DeleteBan(ctx(), scopeA, "room00000001", "troll", t0)
+	must(t, "DeleteBan", err)
+	if !reflect.DeepEqual(got, b) {
+		t.Fatalf("DeleteBan = %+v, want %+v", got, b)
+	}
+	_, err = s.ActiveBan(ctx(), scopeA, "room00000001", "troll", t0)
+	wantKind(t, "ActiveBan after DeleteBan", err, parley.KindNotFound)
+	_, err = s.DeleteBan(ctx(), scopeA, "room00000001", "troll", t0)
+	wantKind(t, "DeleteBan twice", err, parley.KindNotFound)
+
+	must(t, "PutBan", s.PutBan(ctx(), newBan(scopeA, "", "troll", t0, time.Minute)))
+	_, err = s.DeleteBan(ctx(), scopeA, "", "troll", t0.Add(time.Minute))
+	wantKind(t, "DeleteBan expired", err, parley.KindNotFound)
+}
+
+// Ensure DeleteRoom takes the room's bans with it, not bans from every room.
+func testBanDeleteRoom(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	must(t, "PutBan", s.PutBan(ctx(), newBan(scopeA, "room00000001", "a", t0, 0)))
+	must(t, "PutBan", s.PutBan(ctx(), newBan(scopeA, "", "b", t0, 0)))
+	must(t, "DeleteRoom", s.DeleteRoom(ctx(), scopeA, "room00000001"))
+	bans, _, err := s.ListBans(ctx(), parley.BanFilter{Scope: scopeA, Now: t0, Page: parley.Page{MaxResults: 10}})
+	must(t, "ListBans", err)
+	if len(bans) != 1 || bans[0].UserID != "b" {
+		t.Fatalf("ListBans after DeleteRoom = %+v, want only b's ban from every room", bans)
+	}
+}
+
+// Ensure ListBans lists bans in force, newest first, filtered, page by page
+// without skipping or repeating, bans created at the same moment included.
+func testBanList(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000002", t0))
+	mustCreateRoom(t, s, newRoom(scopeB, "room00000001", t0))
+	type key struct{ room, user string }
+	var want []key // newest first
+	for i := 0; i < 7; i++ {
+		at := t0.Add(time.Duration(i/2) * time.Second) // pairs share a create time
+		room := []string{"room00000001", "room00000002", ""}[i%3]
+		user := fmt.Sprint("user/", i)
+		must(t, "PutBan", s.PutBan(ctx(), newBan(scopeA, room, user, at, time.Hour)))
+		want = append([]key{{room, user}}, want...)
+	}
+	// Pairs created at the same moment come user descending: user/5 before user/4.
+	must(t, "PutBan expired", s.PutBan(ctx(), newBan(scopeA, "room00000001", "expired", t0.Add(-2*time.Hour), time.Hour)))
+	must(t, "PutBan other scope", s.PutBan(ctx(), newBan(scopeB, "room00000001", "other", t0, 0)))
+
+	list := func(f parley.BanFilter) []key {
+		t.Helper()
+		f.Scope, f.Now, f.MaxResults = scopeA, t0.Add(10*time.Second), 2
+		var got []key
+		for pages := 0; pages < 10; pages++ {
+			bans, next, err := s.ListBans(ctx(), f)
+			must(t, "ListBans", err)
+			if len(bans) > 2 {
+				t.Fatalf("page of %d bans, want at most 2", len(bans))
+			}
+			for _, b := range bans {
+				got = append(got, key{b.RoomID, b.UserID})
+			}
+			if f.NextToken = next; next == "" {
+				return got
+			}
+		}
+		t.Fatal("ListBans did not end")
+		return nil
+	}
+	if got := list(parley.BanFilter{}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListBans = %v\nwant %v", got, want)
+	}
+	var room1 []key
+	for _, k := range want {
+		if k.room == "room00000001" || k.room == "" {
+			room1 = append(room1, k)
+		}
+	}
+	if got := list(parley.BanFilter{RoomID: "room00000001"}); !reflect.DeepEqual(got, room1) {
+		t.Fatalf("ListBans(room 1) = %v\nwant %v (its bans and those from every room)", got, room1)
+	}
+	if got := list(parley.BanFilter{UserID: "user/3"}); !reflect.DeepEqual(got, []key{{"room00000001", "user/3"}}) {
+		t.Fatalf("ListBans(user/3) = %v", got)
+	}
+	_, _, err := s.ListBans(ctx(), parley.BanFilter{Scope: scopeA, Now: t0, Page: parley.Page{MaxResults: 2, NextToken: "garbage"}})
+	wantKind(t, "ListBans bad token", err, parley.KindInvalid)
 }

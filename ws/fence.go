@@ -56,7 +56,8 @@ func (h *Hub) refuseFenced(w http.ResponseWriter) bool {
 // Revalidate checks every open connection against the store, for when this
 // node may have missed commands (its bus connection dropped and came back
 // within the lease): devices of signed-out or suspended users are closed and
-// devices' rooms re-read; chat connections of deleted rooms are closed.
+// devices' rooms re-read; chat connections of deleted rooms, and of users
+// banned from their room, are closed.
 func (h *Hub) Revalidate(ctx context.Context) {
 	h.mu.RLock()
 	all := h.allLocked()
@@ -78,6 +79,12 @@ func (h *Hub) Revalidate(ctx context.Context) {
 		case c.room != nil:
 			if _, err := h.store.Room(ctx, c.room.key.scope, c.room.key.id); parley.KindOf(err) == parley.KindNotFound {
 				c.closeWith(ws.StatusNormalClosure, "room deleted")
+				closed++
+				continue
+			}
+			// A ban whose command this node missed.
+			if _, err := h.store.ActiveBan(ctx, c.room.key.scope, c.room.key.id, c.user, h.clock.Now()); err == nil {
+				c.closeWith(ws.StatusNormalClosure, "banned")
 				closed++
 			}
 		}

@@ -42,6 +42,7 @@ type Service interface {
 type Store interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
 	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+	ActiveBan(ctx context.Context, s parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error)
 	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
 	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
 }
@@ -418,12 +419,20 @@ func (h *Hub) apply(cmd parley.Command) []pending {
 	var waits []pending
 	switch cmd.Op {
 	case parley.OpDisconnectUser:
-		// The notice goes to everyone in the room, the target included, before the target is closed.
-		notice := compile(ws.OpText, eventFrame(parley.DisconnectNotice(cmd)))
-		targets := h.conns(key, cmd.User)
-		h.broadcastExcept(key, cmd.User, notice)
-		for _, c := range targets {
-			waits = append(waits, pending{c, c.revoke(ws.StatusNormalClosure, "disconnected", notice)})
+		keys := []roomKey{key}
+		if cmd.Room == "" {
+			keys = h.userRooms(cmd.Scope, cmd.User) // a ban from every room
+		}
+		for _, k := range keys {
+			one := cmd
+			one.Room = k.id
+			// The notice goes to everyone in the room, the target included, before the target is closed.
+			notice := compile(ws.OpText, eventFrame(parley.DisconnectNotice(one)))
+			targets := h.conns(k, cmd.User)
+			h.broadcastExcept(k, cmd.User, notice)
+			for _, c := range targets {
+				waits = append(waits, pending{c, c.revoke(ws.StatusNormalClosure, "disconnected", notice)})
+			}
 		}
 	case parley.OpDeleteRoom:
 		for _, c := range h.conns(key, "") {
@@ -479,6 +488,19 @@ func (h *Hub) broadcastExcept(key roomKey, user string, frame []byte) {
 			}
 		}
 	}
+}
+
+// userRooms returns the rooms of scope where user has local connections.
+func (h *Hub) userRooms(scope parley.Scope, user string) []roomKey {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var keys []roomKey
+	for k, r := range h.rooms {
+		if k.scope == scope && len(r.users[user]) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // sweeper expires sessions every second and pings idle connections.

@@ -35,38 +35,49 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() < 2 || fs.NArg() > 3 {
 		return errors.New("usage: parley call [--service chime] METHOD PATH [BODY]")
 	}
-	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
-	if key == "" || secret == "" || *endpoint == "" {
-		return errors.New(`set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and PARLEY_ENDPOINT first: eval "$(parley env)"`)
-	}
-	body := []byte(fs.Arg(2))
-	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(fs.Arg(0)), strings.TrimSuffix(*endpoint, "/")+fs.Arg(1), bytes.NewReader(body))
+	out, err := signedCall(ctx, *endpoint, *service, fs.Arg(0), fs.Arg(1), []byte(fs.Arg(2)))
 	if err != nil {
 		return err
-	}
-	if len(body) > 0 {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), *service, region, time.Now()); err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s", resp.Status, resp.Header.Get("X-Amzn-ErrorType"), bytes.TrimSpace(out))
 	}
 	stdout.Write(out)
 	if len(out) > 0 && out[len(out)-1] != '\n' {
 		fmt.Fprintln(stdout)
 	}
 	return nil
+}
+
+// signedCall sends a request signed for service with the exported AWS_*
+// credentials and returns the body of a successful answer; any other
+// answer is an error carrying the status, exception and body.
+func signedCall(ctx context.Context, endpoint, service, method, path string, body []byte) ([]byte, error) {
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = "us-east-1"
+	}
+	if key == "" || secret == "" || endpoint == "" {
+		return nil, errors.New(`set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and PARLEY_ENDPOINT first: eval "$(parley env)"`)
+	}
+	req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), strings.TrimSuffix(endpoint, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, region, time.Now()); err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return nil, fmt.Errorf("%s %s: %s", resp.Status, resp.Header.Get("X-Amzn-ErrorType"), bytes.TrimSpace(out))
+	}
+	return out, nil
 }

@@ -121,7 +121,7 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			for _, r := range recs {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02T15:04:05.000Z"), r.AwsAccountID, r.Caller, r.Action, r.Target, r.Result)
+				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02T15:04:05.000Z"), r.AwsAccountID, r.Caller, r.Action, r.Target, r.Result, r.Detail)
 			}
 			if token = next; token == "" {
 				break

@@ -7,6 +7,7 @@
 //	parley env [flags]          print shell exports for the AWS CLI and SDKs
 //	parley audit [flags]        print the audit trail of revocations
 //	parley call METHOD PATH     send a SigV4-signed request (for the /parley/v1 extensions)
+//	parley ban|unban|bans       impose, lift and list bans (signed with the exported AWS_* variables)
 package main
 
 import (
@@ -71,8 +72,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return audit(ctx, args, stdout, stderr)
 	case "call":
 		return call(ctx, args, stdout, stderr)
+	case "ban":
+		return ban(ctx, args, stdout, stderr)
+	case "unban":
+		return unban(ctx, args, stdout, stderr)
+	case "bans":
+		return bans(ctx, args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve, keys, env, audit or call)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, keys, env, audit, call, ban, unban or bans)", cmd)
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -45,3 +45,22 @@ func Decode(token string) (Key, error) {
 	}
 	return Key{Time: t, ID: id}, nil
 }
+
+// EncodeBan returns the position after a ban in a listing by create time, user and
+// room. Room IDs never contain "/", so it separates room from user.
+func EncodeBan(createMillis int64, roomID, userID string) string {
+	return Encode(Key{Time: createMillis, ID: roomID + "/" + userID})
+}
+
+// DecodeBan parses a token made by EncodeBan. Anything else is KindInvalid.
+func DecodeBan(token string) (createMillis int64, roomID, userID string, err error) {
+	k, err := Decode(token)
+	if err != nil {
+		return 0, "", "", err
+	}
+	roomID, userID, ok := strings.Cut(k.ID, "/")
+	if !ok || userID == "" {
+		return 0, "", "", parley.Invalid("nextToken", "is not a valid pagination token")
+	}
+	return k.Time, roomID, userID, nil
+}

@@ -4,13 +4,17 @@
 // PARLEY_ENDPOINT and the AWS_* credentials.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import WebSocket from 'ws';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
 import {
   ChatRoom, SendMessageRequest, DeleteMessageRequest, DisconnectUserRequest,
 } from 'amazon-ivs-chat-messaging';
 import {
   IvschatClient, CreateRoomCommand, CreateChatTokenCommand, DisconnectUserCommand,
   SendEventCommand, DeleteRoomCommand, GetRoomCommand, ResourceNotFoundException, ValidationException,
+  AccessDeniedException,
 } from '@aws-sdk/client-ivschat';
 
 // Node 20 has no global WebSocket; the messaging client expects one.
@@ -25,6 +29,35 @@ const ivs = new IvschatClient({
   credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY },
   maxAttempts: 1,
 });
+
+// parley calls one of parley's /parley/v1 ban operations, which no AWS SDK
+// knows, signed for ivschat with the SDK's own SigV4 signer.
+const signer = new SignatureV4({
+  service: 'ivschat',
+  region: process.env.AWS_REGION ?? 'us-east-1',
+  credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY },
+  sha256: Hash.bind(null, 'sha256'),
+});
+
+async function parley(op, input) {
+  const url = new URL(`/parley/v1/${op}`, endpoint);
+  const body = JSON.stringify(input);
+  const signed = await signer.sign({
+    method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: url.pathname,
+    headers: { host: url.host, 'content-type': 'application/json' }, body,
+  });
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: signed.headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['x-amzn-errortype'], body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const within = (ms, what, promise) => Promise.race([
   promise,
@@ -171,4 +204,81 @@ test('the JS SDK gets typed validation errors', async () => {
     assert.equal(err.$metadata.httpStatusCode, 400);
     return true;
   });
+});
+
+test('a ban keeps a user out, whatever token it holds, until DeleteBan', async () => {
+  const { arn } = await newRoom();
+  const minted = [];
+  for (let i = 0; i < 3; i++) {
+    minted.push(await ivs.send(new CreateChatTokenCommand({ roomIdentifier: arn, userId: 'troll' })));
+  }
+  const troll = await connect(arn, 'troll');
+  const mod = await connect(arn, 'mod');
+  const gone = once(troll, 'disconnect');
+  const told = once(mod, 'userDisconnect');
+  let reconnecting = false;
+  troll.addListener('connecting', () => { reconnecting = true; });
+
+  const ban = await parley('CreateBan', { roomIdentifier: arn, userId: 'troll', reason: 'spam', durationInMinutes: 60 });
+  assert.equal(ban.status, 200, JSON.stringify(ban.body));
+  assert.equal(ban.body.roomArn, arn);
+  assert.ok(new Date(ban.body.expireTime) - new Date(ban.body.createTime) === 60 * 60 * 1000);
+  assert.equal(await within(5000, 'disconnect', gone), 'serverDisconnect');
+  const ev = await within(5000, 'userDisconnect', told);
+  assert.equal(ev.userId, 'troll');
+  assert.equal(ev.reason, 'spam');
+  await sleep(300);
+  assert.equal(reconnecting, false, 'the banned client reconnected');
+
+  // The three tokens minted before the ban, then fresh ones from the
+  // application: none connects, and the client gives up after its few
+  // attempts instead of looping.
+  let calls = 0;
+  const refusals = [];
+  const banned = new ChatRoom({
+    regionOrUrl: wsURL,
+    tokenProvider: async () => {
+      calls++;
+      if (calls <= minted.length) return minted[calls - 1];
+      try {
+        return await ivs.send(new CreateChatTokenCommand({ roomIdentifier: arn, userId: 'troll' }));
+      } catch (err) {
+        refusals.push(err);
+        throw err;
+      }
+    },
+  });
+  let connected = false;
+  banned.addListener('connect', () => { connected = true; });
+  const ended = once(banned, 'disconnect');
+  banned.connect();
+  const reason = await within(10000, 'the banned client to give up', ended);
+  const settled = calls;
+  await sleep(500);
+  assert.equal(connected, false, 'a banned user connected');
+  assert.ok(['socketError', 'fetchTokenError'].includes(reason), `disconnect reason ${reason}`);
+  assert.ok(settled >= minted.length && settled <= 4, `tokenProvider called ${settled} times`);
+  assert.equal(calls, settled, 'the client kept retrying after it gave up');
+  assert.equal(banned.state, 'disconnected');
+  for (const err of refusals) {
+    assert.ok(err instanceof AccessDeniedException && /banned/.test(err.message), String(err));
+  }
+  await assert.rejects(ivs.send(new CreateChatTokenCommand({ roomIdentifier: arn, userId: 'troll' })), (err) => {
+    assert.ok(err instanceof AccessDeniedException);
+    assert.equal(err.$metadata.httpStatusCode, 403);
+    assert.match(err.message, /banned .* until \d{4}-\d\d-\d\dT.*: spam/);
+    return true;
+  });
+
+  const lifted = await parley('DeleteBan', { roomIdentifier: arn, userId: 'troll' });
+  assert.equal(lifted.status, 204);
+  const back = new ChatRoom({ regionOrUrl: wsURL, tokenProvider: async () => minted[0] });
+  const backConnected = once(back, 'connect');
+  back.connect();
+  await within(5000, 'a token minted before the ban to connect after DeleteBan', backConnected);
+  back.disconnect();
+  mod.disconnect();
+  const again = await parley('DeleteBan', { roomIdentifier: arn, userId: 'troll' });
+  assert.equal(again.status, 404);
+  assert.equal(again.type, 'ResourceNotFoundException');
 });
