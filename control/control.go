@@ -276,16 +276,21 @@ func (p *Plane) Deliver(ctx context.Context, cmds ...parley.Command) error {
 				Message: fmt.Sprintf("%d node(s) did not confirm within %s; the command stays queued and is carried out, or the node fenced, within %s", len(waiting), p.cfg.Timeout, p.cfg.Lease)}
 		}
 	}
-	return p.complete(ctx, ids)
+	// Carried out everywhere: the caller need not wait for the clean-up.
+	p.wg.Add(1)
+	go p.complete(ids)
+	return nil
 }
 
 // complete removes delivered commands from the outbox. A failure only
 // leaves them for expiry: every node has carried them out.
-func (p *Plane) complete(ctx context.Context, ids []string) error {
+func (p *Plane) complete(ids []string) {
+	defer p.wg.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	defer cancel()
 	if err := p.store.CompleteOutbox(ctx, ids...); err != nil {
 		p.log.Warn("control: completing commands", "err", err)
 	}
-	return nil
 }
 
 func (p *Plane) enqueue(j job) {
