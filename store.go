@@ -154,7 +154,8 @@ type Store interface {
 	PendingOutbox(ctx context.Context, node string) ([]*OutboxEntry, error)
 	// AckOutbox records that node carried out the entries.
 	AckOutbox(ctx context.Context, node string, ids ...string) error
-	// OutboxAcks returns the nodes that acknowledged the entry.
+	// OutboxAcks returns the nodes that acknowledged the entry. KindNotFound
+	// once the entry is gone: completed, when every live node had.
 	OutboxAcks(ctx context.Context, id string) ([]string, error)
 	// CompleteOutbox removes entries and their acknowledgements.
 	CompleteOutbox(ctx context.Context, ids ...string) error

@@ -239,11 +239,18 @@ func (p *Plane) Deliver(ctx context.Context, cmds ...parley.Command) error {
 			}
 		}
 	}
-	// storeAcks takes the nodes that acknowledged every command in the store.
+	// storeAcks takes the nodes that acknowledged every command in the
+	// store. An entry that is gone was completed: every live node had.
 	storeAcks := func() {
 		count := map[string]int{}
 		for _, id := range ids {
 			nodes, err := p.store.OutboxAcks(ctx, id)
+			if parley.KindOf(err) == parley.KindNotFound {
+				for n := range waiting {
+					count[n]++
+				}
+				continue
+			}
 			if err != nil {
 				return
 			}

@@ -68,8 +68,17 @@ func (s *Store) AckOutbox(ctx context.Context, node string, ids ...string) error
 }
 
 func (s *Store) OutboxAcks(ctx context.Context, id string) ([]string, error) {
-	nodes, err := column(ctx, s.pool, `SELECT node FROM outbox_acks WHERE id = ? ORDER BY node`, id)
-	return nodes, wrap("OutboxAcks", err)
+	nodes, err := column(ctx, s.pool, `SELECT coalesce(a.node, '') FROM outbox o LEFT JOIN outbox_acks a ON a.id = o.id WHERE o.id = ? ORDER BY 1`, id)
+	if err == nil && len(nodes) == 0 {
+		err = parley.Errorf(parley.KindNotFound, "outbox entry %s not found", id)
+	}
+	var out []string
+	for _, n := range nodes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out, wrap("OutboxAcks", err)
 }
 
 func (s *Store) CompleteOutbox(ctx context.Context, ids ...string) error {

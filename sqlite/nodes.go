@@ -75,8 +75,22 @@ func (s *Store) AckOutbox(ctx context.Context, node string, ids ...string) error
 }
 
 func (s *Store) OutboxAcks(ctx context.Context, id string) ([]string, error) {
-	nodes, err := column(ctx, s.db, `SELECT node FROM outbox_acks WHERE id = ? ORDER BY node`, id)
-	return nodes, wrap("OutboxAcks", err)
+	nodes, err := column(ctx, s.db, `SELECT coalesce(a.node, '') FROM outbox o LEFT JOIN outbox_acks a ON a.id = o.id WHERE o.id = ? ORDER BY a.node`, id)
+	if err == nil && len(nodes) == 0 {
+		err = parley.Errorf(parley.KindNotFound, "outbox entry %s not found", id)
+	}
+	return nonEmpty(nodes), wrap("OutboxAcks", err)
+}
+
+// nonEmpty drops the "" of an outer join that found no acknowledgement.
+func nonEmpty(nodes []string) []string {
+	out := nodes[:0]
+	for _, n := range nodes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (s *Store) CompleteOutbox(ctx context.Context, ids ...string) error {

@@ -837,9 +837,12 @@ func testOutbox(t *testing.T, s parley.Store) {
 	if !reflect.DeepEqual(acks, []string{"node-a"}) {
 		t.Fatalf("OutboxAcks = %v", acks)
 	}
+	if acks, err := s.OutboxAcks(ctx(), "cmd-2"); err != nil || len(acks) != 0 {
+		t.Fatalf("OutboxAcks of an entry nobody acknowledged = %v, %v", acks, err)
+	}
 	must(t, "CompleteOutbox", s.CompleteOutbox(ctx(), "cmd-1"))
-	if acks, _ := s.OutboxAcks(ctx(), "cmd-1"); len(acks) != 0 {
-		t.Fatalf("acks of a completed entry = %v", acks)
+	if acks, err := s.OutboxAcks(ctx(), "cmd-1"); parley.KindOf(err) != parley.KindNotFound {
+		t.Fatalf("OutboxAcks of a completed entry = %v, %v; want KindNotFound", acks, err)
 	}
 	if err := s.AppendOutbox(ctx(), &parley.OutboxEntry{ID: "cmd-2", Command: []byte("{}")}); parley.KindOf(err) != parley.KindConflict {
 		t.Fatalf("AppendOutbox of an existing ID: err = %v, want KindConflict", err)
