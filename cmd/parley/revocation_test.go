@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/chime"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/parley-chat/parley"
 )
@@ -196,4 +198,81 @@ func TestRevocationFromClientAudited(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// Ensure a membership removed and re-added in quick succession, even by
+// concurrent calls, leaves the member's live device receiving the room
+// exactly when the store says it is a member.
+func TestMembershipChurn(t *testing.T) {
+	m := MustRunMain(t)
+	c := Chime(m)
+	acc := typedAccount(t, m, "Corp", "EnterpriseLWA")
+	alice, bob := registeredUser(t, m, acc, "alice@example.com"), registeredUser(t, m, acc, "bob@example.com")
+	room := chimeRoom(t, m, acc, "churn")
+	join(t, m, acc, room, alice)
+	join(t, m, acc, room, bob)
+	a := mustDevice(t, m, mustSession(t, m, acc, alice))
+	b := mustDevice(t, m, mustSession(t, m, acc, bob))
+	in := chimeInput{acc: acc, room: room, member: alice}
+
+	for round := range 10 {
+		// Sequential: remove then re-add at once. Then concurrent: a removal
+		// and an addition racing, whichever the store ends with.
+		in.remove(t, c)
+		in.add(t, c)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); in.remove(nil, c) }()
+		go func() { defer wg.Done(); in.add(nil, c) }()
+		wg.Wait()
+
+		member := false
+		ms := must(c.ListRoomMemberships(ctx(), &chime.ListRoomMembershipsInput{AccountId: aws.String(acc), RoomId: aws.String(room)}))(t, "ListRoomMemberships")
+		for _, x := range ms.RoomMemberships {
+			member = member || aws.ToString(x.Member.MemberId) == alice
+		}
+		id := fmt.Sprintf("r%d", round)
+		b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "RoomId": room, "Content": id})
+		if f := b.reply(id); f.Type != "MESSAGE" {
+			t.Fatalf("round %d: bob's post = %+v", round, f)
+		}
+		got := false
+		deadline := time.After(300 * time.Millisecond)
+	read:
+		for {
+			select {
+			case f := <-a.frames:
+				if f.Type == "MESSAGE" && f.Content == id {
+					got = true
+					break read
+				}
+			case <-deadline:
+				break read
+			}
+		}
+		if got != member {
+			t.Fatalf("round %d: alice is a member: %v, her device received the room's message: %v", round, member, got)
+		}
+		if !member {
+			in.add(t, c)
+		}
+	}
+}
+
+type chimeInput struct{ acc, room, member string }
+
+// remove and add change the membership; t nil ignores the outcome (a race
+// may find the member already gone or already there).
+func (in chimeInput) remove(t *testing.T, c *chime.Client) {
+	_, err := c.DeleteRoomMembership(ctx(), &chime.DeleteRoomMembershipInput{AccountId: aws.String(in.acc), RoomId: aws.String(in.room), MemberId: aws.String(in.member)})
+	if t != nil && err != nil {
+		t.Fatalf("DeleteRoomMembership: %v", err)
+	}
+}
+
+func (in chimeInput) add(t *testing.T, c *chime.Client) {
+	_, err := c.CreateRoomMembership(ctx(), &chime.CreateRoomMembershipInput{AccountId: aws.String(in.acc), RoomId: aws.String(in.room), MemberId: aws.String(in.member)})
+	if t != nil && err != nil {
+		t.Fatalf("CreateRoomMembership: %v", err)
+	}
 }
