@@ -92,7 +92,8 @@ type Plane struct {
 	wake    chan struct{}
 	applied map[string]time.Time // command IDs carried out here, for replays
 	fenced  bool
-	ticks   int // heartbeats so far; only the heartbeat goroutine uses it
+	ticks   int      // heartbeats so far; only the heartbeat goroutine uses it
+	done    []string // delivered commands, for the completer to remove
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -131,9 +132,10 @@ func (p *Plane) Start(ctx context.Context) error {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	p.cancel = func() { stop(); unsub() }
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go func() { defer p.wg.Done(); p.work(bg) }()
 	go func() { defer p.wg.Done(); p.tick(bg) }()
+	go func() { defer p.wg.Done(); p.completer(bg) }()
 	return nil
 }
 
@@ -283,20 +285,42 @@ func (p *Plane) Deliver(ctx context.Context, cmds ...parley.Command) error {
 				Message: fmt.Sprintf("%d node(s) did not confirm within %s; the command stays queued and is carried out, or the node fenced, within %s", len(waiting), p.cfg.Timeout, p.cfg.Lease)}
 		}
 	}
-	// Carried out everywhere: the caller need not wait for the clean-up.
-	p.wg.Add(1)
-	go p.complete(ids)
+	// Carried out everywhere: the caller need not wait for the clean-up,
+	// which is batched with that of other calls into one write.
+	p.mu.Lock()
+	p.done = append(p.done, ids...)
+	p.mu.Unlock()
 	return nil
 }
 
-// complete removes delivered commands from the outbox. A failure only
+// completeInterval is how often delivered commands are removed from the
+// outbox, together in one write.
+const completeInterval = 100 * time.Millisecond
+
+// completer removes delivered commands from the outbox. A failure only
 // leaves them for expiry: every node has carried them out.
-func (p *Plane) complete(ids []string) {
-	defer p.wg.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-	defer cancel()
-	if err := p.store.CompleteOutbox(ctx, ids...); err != nil {
-		p.log.Warn("control: completing commands", "err", err)
+func (p *Plane) completer(ctx context.Context) {
+	t := time.NewTicker(completeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		p.mu.Lock()
+		ids := p.done
+		p.done = nil
+		p.mu.Unlock()
+		if len(ids) > 0 {
+			wctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+			if err := p.store.CompleteOutbox(wctx, ids...); err != nil {
+				p.log.Warn("control: completing commands", "err", err)
+			}
+			cancel()
+		}
+		if ctx.Err() != nil {
+			return
+		}
 	}
 }
 
