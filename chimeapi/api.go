@@ -135,9 +135,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt *route, p params)
 		return rt.fn(w, r, p, body)
 	}()
 	if err != nil {
-		if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
-			a.log.ErrorContext(r.Context(), "operation failed", "op", rt.name, "err", err)
-		}
+		awsproto.LogFailure(r, a.log, rt.name, err)
 		WriteError(w, r, err)
 	}
 }

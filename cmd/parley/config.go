@@ -58,6 +58,23 @@ type Config struct {
 	Lease             time.Duration
 	CommandTimeout    time.Duration // how long a revocation waits for every node
 
+	// Limits on what clients, authenticated or not, can make the server
+	// hold. MaxConnections 0 means as many as the open-file limit allows,
+	// less FileReserve kept for the store, the bus and logs; -1 means none.
+	MaxConnections    int
+	FileReserve       int
+	HealthHeadroom    int           // of MaxConnections, kept for /healthz and /metrics
+	ConnsPerIP        int           // connections from one address (IPv6: /64); 0: no limit
+	HandshakeRate     float64       // WebSocket handshakes per second from one address; 0: no limit
+	HandshakeBurst    int           // handshakes one address may start at once
+	ReadHeaderTimeout time.Duration // how long a request's headers may take
+	BodyTimeout       time.Duration // how long a request's body may take
+	IdleTimeout       time.Duration // how long a keep-alive connection may idle
+	MaxHeaderBytes    int
+
+	// Regions a credential may be scoped to; ["*"] accepts any region name.
+	Regions []string
+
 	// DebugAddr, if set, serves net/http/pprof on its own listener (never on
 	// the API port: profiles are not for the clients).
 	DebugAddr string
@@ -71,6 +88,9 @@ func DefaultConfig() Config {
 		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second, SendQueue: 1024,
 		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		FileReserve: 256, HealthHeadroom: 16, ConnsPerIP: 1000, HandshakeRate: 20, HandshakeBurst: 100,
+		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10,
+		Regions: AWSRegions,
 	}
 }
 
@@ -89,6 +109,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
 	case c.ThrottleScale < 0:
 		return errors.New("throttle scale must not be negative")
+	case c.MaxConnections < -1 || c.ConnsPerIP < 0 || c.HandshakeRate < 0 || c.HandshakeBurst < 0 || c.FileReserve < 0:
+		return errors.New("connection limits must not be negative (max connections: -1 for none)")
+	case c.MaxConnections > 0 && c.HealthHeadroom >= c.MaxConnections:
+		return errors.New("the health headroom must be smaller than the connection limit")
+	case len(c.Regions) == 0:
+		return errors.New("at least one region must be accepted (--regions '*' for any)")
 	}
 	return nil
 }
@@ -166,6 +192,57 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat", c.HeartbeatInterval, "how often a node records that it is alive")
 	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long a revocation waits for every node to confirm")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long shutdown may take")
+
+	intv := func(p *int, name, env, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			*p, _ = strconv.Atoi(v)
+		}
+		fs.IntVar(p, name, *p, usage+" (env "+env+")")
+	}
+	dur := func(p *time.Duration, name, env, usage string) {
+		if v, ok := os.LookupEnv(env); ok {
+			*p, _ = time.ParseDuration(v)
+		}
+		fs.DurationVar(p, name, *p, usage+" (env "+env+")")
+	}
+	intv(&c.MaxConnections, "max-connections", "PARLEY_MAX_CONNECTIONS", "connections held at most (0: the open-file limit less --file-reserve; -1: no limit)")
+	intv(&c.FileReserve, "file-reserve", "PARLEY_FILE_RESERVE", "file descriptors kept for the store, bus and logs when --max-connections is 0")
+	intv(&c.HealthHeadroom, "health-headroom", "PARLEY_HEALTH_HEADROOM", "of --max-connections, how many are kept for /healthz and /metrics")
+	intv(&c.ConnsPerIP, "max-connections-per-ip", "PARLEY_MAX_CONNECTIONS_PER_IP", "connections from one address (IPv6: one /64); 0: no limit")
+	if v, ok := os.LookupEnv("PARLEY_HANDSHAKE_RATE"); ok {
+		c.HandshakeRate, _ = strconv.ParseFloat(v, 64)
+	}
+	fs.Float64Var(&c.HandshakeRate, "handshake-rate", c.HandshakeRate, "WebSocket handshakes per second from one address; 0: no limit (env PARLEY_HANDSHAKE_RATE)")
+	intv(&c.HandshakeBurst, "handshake-burst", "PARLEY_HANDSHAKE_BURST", "WebSocket handshakes one address may start at once")
+	dur(&c.ReadHeaderTimeout, "read-header-timeout", "PARLEY_READ_HEADER_TIMEOUT", "how long a request's headers may take to arrive")
+	dur(&c.BodyTimeout, "body-timeout", "PARLEY_BODY_TIMEOUT", "how long a request's body may take to arrive")
+	dur(&c.IdleTimeout, "idle-timeout", "PARLEY_IDLE_TIMEOUT", "how long an HTTP keep-alive connection may idle")
+	intv(&c.MaxHeaderBytes, "max-header-bytes", "PARLEY_MAX_HEADER_BYTES", "largest request header block")
+	if v, ok := os.LookupEnv("PARLEY_REGIONS"); ok {
+		c.Regions = splitList(v)
+	}
+	fs.Func("regions", "comma-separated regions a credential may be scoped to, '*' for any (default: the AWS commercial regions; env PARLEY_REGIONS)",
+		func(v string) error { c.Regions = splitList(v); return nil })
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// AWSRegions are the regions of the AWS commercial partition (ARNs here are
+// arn:aws:...), the regions a credential may be scoped to by default.
+var AWSRegions = []string{
+	"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+	"ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+	"eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+	"me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 }
 
 // redacted returns the config as log attributes, secrets hidden.

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -214,19 +215,40 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"},
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
+	if !slices.Contains(c.Regions, "*") {
+		verifier.Regions = c.Regions
+	}
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	chime := chimeapi.New(svc, sealer, m.Log)
-	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry)
+	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry,
+		server.Limits{BodyTimeout: c.BodyTimeout, HandshakeRate: c.HandshakeRate, HandshakeBurst: c.HandshakeBurst})
 	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
 	srv.WS = m.Hub
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
 
-	if m.ln, err = net.Listen("tcp", c.Addr); err != nil {
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
 		return err
 	}
+	maxConns := c.MaxConnections
+	if maxConns == 0 {
+		maxConns = connectionLimit(c.FileReserve)
+	}
+	limited := &server.Listener{Listener: ln, Max: max(maxConns, 0), Headroom: c.HealthHeadroom, PerIP: c.ConnsPerIP,
+		Log: m.Log, Refused: srv.ConnectionRefused}
+	m.ln = limited
+	m.registry.MustRegister(
+		openConnections("all", func() int { return limited.Open() }),
+		openConnections("ivschat", m.Hub.Count),
+		openConnections("chime", m.Hub.DeviceCount))
 	m.URL = "http://" + m.ln.Addr().String()
-	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout, MaxHeaderBytes: c.MaxHeaderBytes,
+		ConnContext: server.ConnContext,
+		// Accept errors and the like, in the log's format rather than Go's plain text.
+		ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	m.Log.Info("connection limits", "max_connections", maxConns, "health_headroom", c.HealthHeadroom, "per_ip", c.ConnsPerIP,
+		"handshake_rate_per_ip", c.HandshakeRate)
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Add(3)
@@ -256,6 +278,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Log.Info("listening", "url", m.URL)
 	return nil
+}
+
+// connectionLimit is the open-file limit less reserve, for the store, the
+// bus and logs; at least 64.
+func connectionLimit(reserve int) int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 1 << 20
+	}
+	return max(int(rl.Cur)-reserve, 64)
+}
+
+func openConnections(api string, n func() int) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_open_connections",
+		Help:        "Open connections by API: all (every accepted connection, HTTP and WebSocket), ivschat (messaging WebSockets), chime (device WebSockets).",
+		ConstLabels: prometheus.Labels{"api": api}}, func() float64 { return float64(n()) })
 }
 
 // purgeTokens forgets expired consumed chat tokens now and then.
