@@ -21,8 +21,12 @@ type Config struct {
 
 	Region          string // region shown at start and used for unsigned requests in insecure mode
 	AccountID       string // account of the supplied or generated access key
-	AccessKeyID     string // if set with SecretAccessKey, this credential is stored and printed
+	AccessKeyID     string // if set with SecretAccessKey, this credential is stored (its secret never printed)
 	SecretAccessKey string
+	// SecretAccessKeyFile, if set, is where SecretAccessKey is read from
+	// (a file, unlike a flag, is not in the process list).
+	SecretAccessKeyFile string
+	secretOnCommandLine bool
 
 	// InsecureDevAuth accepts any credentials without verifying signatures.
 	// For local development only; off unless asked for.
@@ -94,6 +98,22 @@ func DefaultConfig() Config {
 	}
 }
 
+// readSecret reads SecretAccessKeyFile into SecretAccessKey, if set.
+func (c *Config) readSecret() error {
+	if c.SecretAccessKeyFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.SecretAccessKeyFile)
+	if err != nil {
+		return fmt.Errorf("secret access key file: %w", err)
+	}
+	c.SecretAccessKey = strings.TrimRight(string(b), "\r\n")
+	if c.SecretAccessKey == "" {
+		return fmt.Errorf("secret access key file %s is empty", c.SecretAccessKeyFile)
+	}
+	return nil
+}
+
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
 	switch {
@@ -146,7 +166,12 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.Region, "region", "PARLEY_REGION", "default region")
 	str(&c.AccountID, "account-id", "PARLEY_ACCOUNT_ID", "AWS account ID of the supplied or generated access key")
 	str(&c.AccessKeyID, "access-key-id", "PARLEY_ACCESS_KEY_ID", "access key ID to accept")
-	str(&c.SecretAccessKey, "secret-access-key", "PARLEY_SECRET_ACCESS_KEY", "secret of that access key")
+	if v, ok := os.LookupEnv("PARLEY_SECRET_ACCESS_KEY"); ok {
+		c.SecretAccessKey = v
+	}
+	fs.Func("secret-access-key", "secret of that access key; visible in the process list, prefer --secret-access-key-file or the environment (env PARLEY_SECRET_ACCESS_KEY)",
+		func(v string) error { c.SecretAccessKey, c.secretOnCommandLine = v, true; return nil })
+	str(&c.SecretAccessKeyFile, "secret-access-key-file", "PARLEY_SECRET_ACCESS_KEY_FILE", "file holding the secret of that access key")
 	str(&c.ChatLogDir, "chat-log-dir", "PARLEY_CHAT_LOG_DIR", "where logging configurations write chat logs (default <data>/chat-logs)")
 	str(&c.DebugAddr, "debug-addr", "PARLEY_DEBUG_ADDR", "serve /debug/pprof on this address (off when empty)")
 	str(&c.LogLevel, "log-level", "PARLEY_LOG_LEVEL", "log level: debug, info, warn, error")

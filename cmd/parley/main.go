@@ -145,6 +145,10 @@ func openStore(ctx context.Context, c Config) (Store, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// MkdirAll leaves an existing directory's mode alone; it holds secrets.
+	if err := os.Chmod(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	return sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db"))
 }
 
@@ -156,11 +160,17 @@ func NewMain() *Main {
 // Run opens the store and bus, builds the server and starts serving. It
 // returns once the listener accepts connections.
 func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.readSecret(); err != nil {
+		return err
+	}
 	c := m.Config
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	m.Log.Info("starting parley", c.redacted()...)
+	if c.secretOnCommandLine {
+		m.Log.Warn("the secret access key was given with --secret-access-key, which other users can read in the process list; prefer --secret-access-key-file or PARLEY_SECRET_ACCESS_KEY")
+	}
 	if c.InsecureDevAuth {
 		m.Log.Warn("INSECURE DEVELOPMENT MODE: request signatures are NOT verified and any credentials are accepted. Never run this way where others can reach the port.")
 	}
@@ -395,21 +405,33 @@ func (m *Main) printBanner(w io.Writer) {
   region:             %s
   AWS account ID:     %s
   access key ID:      %s
-  secret access key:  %s
+  secret access key:  (not shown: parley env prints it)
   data directory:     %s
 
 Use it from a shell:  eval "$(go run ./cmd/parley env --data %s)"
-`, mode, m.URL, "ws"+strings.TrimPrefix(m.URL, "http"), m.Config.Region, m.Key.AccountID, m.Key.ID, m.Key.Secret,
+`, mode, m.URL, "ws"+strings.TrimPrefix(m.URL, "http"), m.Config.Region, m.Key.AccountID, m.Key.ID,
 		m.Config.DataDir, m.Config.DataDir)
 }
 
 // ensureKey stores the configured credential, or generates one if the store
 // has none, and returns the credential to print.
+// A configured key already stored for another account is refused: moving
+// a key between accounts is for keys create --replace, said on purpose.
 func ensureKey(ctx context.Context, s parley.Store, c Config, clock parley.Clock) (*parley.AccessKey, error) {
 	if c.AccessKeyID != "" {
 		account := c.AccountID
 		if account == "" {
 			account = "123456789012"
+		}
+		if c.SecretAccessKey == "" {
+			return nil, errors.New("the access key's secret is empty")
+		}
+		old, err := s.AccessKey(ctx, c.AccessKeyID)
+		switch {
+		case err == nil && old.AccountID != account:
+			return nil, fmt.Errorf("access key %s belongs to account %s, not %s (parley keys create --replace moves it)", c.AccessKeyID, old.AccountID, account)
+		case err != nil && parley.KindOf(err) != parley.KindNotFound:
+			return nil, err
 		}
 		k := &parley.AccessKey{ID: c.AccessKeyID, Secret: c.SecretAccessKey, AccountID: account, CreateTime: clock.Now()}
 		return k, s.PutAccessKey(ctx, k)
