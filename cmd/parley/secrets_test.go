@@ -60,10 +60,12 @@ func TestBannerHidesSecret(t *testing.T) {
 	os.WriteFile(file, []byte(testSecret+"\n"), 0o600)
 	base := []string{"--access-key-id", testKeyID, "--account-id", testAccount}
 	for name, run := range map[string]func() string{
-		"flag":   func() string { return serveOutput(t, nil, append(base, "--secret-access-key", testSecret)...) },
-		"env":    func() string { return serveOutput(t, []string{"PARLEY_SECRET_ACCESS_KEY=" + testSecret}, base...) },
-		"file":   func() string { return serveOutput(t, nil, append(base, "--secret-access-key-file", file)...) },
-		"json":   func() string { return serveOutput(t, nil, append(base, "--secret-access-key-file", file, "--log-format", "json")...) },
+		"flag": func() string { return serveOutput(t, nil, append(base, "--secret-access-key", testSecret)...) },
+		"env":  func() string { return serveOutput(t, []string{"PARLEY_SECRET_ACCESS_KEY=" + testSecret}, base...) },
+		"file": func() string { return serveOutput(t, nil, append(base, "--secret-access-key-file", file)...) },
+		"json": func() string {
+			return serveOutput(t, nil, append(base, "--secret-access-key-file", file, "--log-format", "json")...)
+		},
 		"random": func() string { return serveOutput(t, nil) },
 	} {
 		t.Run(name, func(t *testing.T) {
