@@ -75,6 +75,10 @@ type Config struct {
 	BodyTimeout       time.Duration // how long a request's body may take
 	IdleTimeout       time.Duration // how long a keep-alive connection may idle
 	MaxHeaderBytes    int
+	// WebSocket control frames (pings) a client may send per second and at
+	// once before it is closed with 1008.
+	ControlRate  float64
+	ControlBurst int
 
 	// Regions a credential may be scoped to; ["*"] accepts any region name.
 	Regions []string
@@ -94,7 +98,7 @@ func DefaultConfig() Config {
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 		FileReserve: 256, HealthHeadroom: 16, ConnsPerIP: 1000, HandshakeRate: 20, HandshakeBurst: 100,
 		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 64 << 10,
-		Regions: AWSRegions,
+		Regions: AWSRegions, ControlRate: 5, ControlBurst: 20,
 	}
 }
 
@@ -129,7 +133,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
 	case c.ThrottleScale < 0:
 		return errors.New("throttle scale must not be negative")
-	case c.MaxConnections < -1 || c.ConnsPerIP < 0 || c.HandshakeRate < 0 || c.HandshakeBurst < 0 || c.FileReserve < 0:
+	case c.MaxConnections < -1 || c.ConnsPerIP < 0 || c.HandshakeRate < 0 || c.HandshakeBurst < 0 || c.FileReserve < 0 || c.ControlRate <= 0 || c.ControlBurst <= 0:
 		return errors.New("connection limits must not be negative (max connections: -1 for none)")
 	case c.MaxConnections > 0 && c.HealthHeadroom >= c.MaxConnections:
 		return errors.New("the health headroom must be smaller than the connection limit")
@@ -243,6 +247,11 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	dur(&c.BodyTimeout, "body-timeout", "PARLEY_BODY_TIMEOUT", "how long a request's body may take to arrive")
 	dur(&c.IdleTimeout, "idle-timeout", "PARLEY_IDLE_TIMEOUT", "how long an HTTP keep-alive connection may idle")
 	intv(&c.MaxHeaderBytes, "max-header-bytes", "PARLEY_MAX_HEADER_BYTES", "largest request header block")
+	if v, ok := os.LookupEnv("PARLEY_WS_CONTROL_RATE"); ok {
+		c.ControlRate, _ = strconv.ParseFloat(v, 64)
+	}
+	fs.Float64Var(&c.ControlRate, "ws-control-rate", c.ControlRate, "WebSocket pings (control frames) per second a client may send before it is closed with 1008 (env PARLEY_WS_CONTROL_RATE)")
+	intv(&c.ControlBurst, "ws-control-burst", "PARLEY_WS_CONTROL_BURST", "WebSocket pings a client may send at once")
 	if v, ok := os.LookupEnv("PARLEY_REGIONS"); ok {
 		c.Regions = splitList(v)
 	}
