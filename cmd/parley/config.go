@@ -32,7 +32,8 @@ type Config struct {
 	// For local development only; off unless asked for.
 	InsecureDevAuth bool
 
-	ThrottleScale float64 // multiplies the AWS rate quotas; 0 disables throttling
+	ThrottleScale float64 // multiplies the AWS rate quotas and ChimeRate; 0 disables throttling
+	ChimeRate     float64 // Chime API calls per second per account, region and operation; 0: none
 	RoomQuota     int     // rooms per account and region; 0 means 50,000
 	LoggingQuota  int     // logging configurations per account and region; 0 means 10
 	TokenLifetime time.Duration
@@ -92,7 +93,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
-		Region: "us-east-1", ThrottleScale: 1, TokenLifetime: 60 * time.Minute,
+		Region: "us-east-1", ThrottleScale: 1, ChimeRate: 10, TokenLifetime: 60 * time.Minute,
 		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second, SendQueue: 1024,
 		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
@@ -131,8 +132,8 @@ func (c Config) Validate() error {
 		return errors.New("access key ID and secret access key must be given together")
 	case c.AccountID != "" && !isAccountID(c.AccountID):
 		return fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
-	case c.ThrottleScale < 0:
-		return errors.New("throttle scale must not be negative")
+	case c.ThrottleScale < 0 || c.ChimeRate < 0:
+		return errors.New("throttle scale and Chime rate must not be negative")
 	case c.MaxConnections < -1 || c.ConnsPerIP < 0 || c.HandshakeRate < 0 || c.HandshakeBurst < 0 || c.FileReserve < 0 || c.ControlRate <= 0 || c.ControlBurst <= 0:
 		return errors.New("connection limits must not be negative (max connections: -1 for none)")
 	case c.MaxConnections > 0 && c.HealthHeadroom >= c.MaxConnections:
@@ -189,6 +190,10 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		c.ThrottleScale, _ = strconv.ParseFloat(v, 64)
 	}
 	fs.Float64Var(&c.ThrottleScale, "throttle-scale", c.ThrottleScale, "multiplier of the AWS API rate quotas; 0 disables throttling (env PARLEY_THROTTLE_SCALE)")
+	if v, ok := os.LookupEnv("PARLEY_CHIME_RATE"); ok {
+		c.ChimeRate, _ = strconv.ParseFloat(v, 64)
+	}
+	fs.Float64Var(&c.ChimeRate, "chime-rate", c.ChimeRate, "Chime API calls per second per account, region and operation (bursts as large), times --throttle-scale; 0: not throttled (env PARLEY_CHIME_RATE)")
 	fs.IntVar(&c.RoomQuota, "room-quota", c.RoomQuota, "rooms per account and region (0: 50000)")
 	fs.IntVar(&c.LoggingQuota, "logging-quota", c.LoggingQuota, "logging configurations per account and region (0: 10)")
 	fs.DurationVar(&c.TokenLifetime, "token-lifetime", c.TokenLifetime, "how long a chat token can open a connection")

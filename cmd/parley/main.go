@@ -218,6 +218,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
+	limiter.SetDefault("chime", c.ChimeRate)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
 		ControlRate: c.ControlRate, ControlBurst: c.ControlBurst,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
@@ -231,7 +232,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	chime := chimeapi.New(svc, sealer, m.Log)
+	chime := chimeapi.New(svc, sealer, limiter, m.Log)
 	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry,
 		server.Limits{BodyTimeout: c.BodyTimeout, HandshakeRate: c.HandshakeRate, HandshakeBurst: c.HandshakeBurst})
 	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
