@@ -333,13 +333,14 @@ func canonicalRequest(r *http.Request, a auth, payloadHash string) (string, erro
 	return b.String(), nil
 }
 
-// canonicalQuery sorts the query's pairs, each strictly URI-encoded; a
-// presigned request's signature is not part of what it signs.
+// canonicalQuery sorts the query's pairs by key, then value, each strictly
+// URI-encoded; a presigned request's signature is not part of what it signs.
 func canonicalQuery(raw string, presigned bool) string {
 	if raw == "" {
 		return ""
 	}
-	var pairs []string
+	type pair struct{ k, v string }
+	var pairs []pair
 	for _, kv := range strings.Split(raw, "&") {
 		if kv == "" {
 			continue
@@ -349,10 +350,23 @@ func canonicalQuery(raw string, presigned bool) string {
 		if presigned && k == "X-Amz-Signature" {
 			continue
 		}
-		pairs = append(pairs, httpbinding.EscapePath(k, true)+"="+httpbinding.EscapePath(v, true))
+		pairs = append(pairs, pair{httpbinding.EscapePath(k, true), httpbinding.EscapePath(v, true)})
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	// By key, then value: sorting "k=v" strings would put "00=" before "0=".
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k + "=" + p.v)
+	}
+	return b.String()
 }
 
 func unescape(s string) string {
