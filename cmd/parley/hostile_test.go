@@ -161,25 +161,25 @@ func TestSlowRequestsCut(t *testing.T) {
 	}
 	t.Fatal("a body sent over 11s was read in full")
 headers:
-	nc = rawHTTP(t, m.URL)
+	slow := rawHTTP(t, m.URL)
 	start = time.Now()
 	go func() {
 		for _, c := range "GET /healthz HTTP/1.1\r\nHost: x\r\n" {
-			if _, err := nc.Write([]byte(string(c))); err != nil {
+			if _, err := slow.Write([]byte(string(c))); err != nil {
 				return
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
 	}()
-	if !closedWithin(nc, 4*time.Second) {
+	if !closedWithin(slow, 4*time.Second) {
 		t.Fatal("slow headers were not cut within 4s")
 	}
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Fatalf("slow headers cut after %v, before the 1s timeout", d)
 	}
 	// A connection that says nothing at all is cut as well.
-	nc = rawHTTP(t, m.URL)
-	if !closedWithin(nc, 4*time.Second) {
+	silent := rawHTTP(t, m.URL)
+	if !closedWithin(silent, 4*time.Second) {
 		t.Fatal("a silent connection was not cut within 4s")
 	}
 }
