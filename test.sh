@@ -41,4 +41,18 @@ if [ "$skipped" -gt 0 ]; then
 	grep -E -A1 '^\s*--- SKIP' "$log" | grep -E 'SKIPPED' | sort -u || true
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
-exit $status
+[ $status -eq 0 ] || exit $status
+
+# A short fuzz of every parser of outside bytes (their seed corpora in
+# testdata/fuzz already ran above, with the tests); FUZZING.md has the
+# longer campaign. PARLEY_FUZZTIME=0 skips it.
+fuzztime=${PARLEY_FUZZTIME:-4s}
+if [ "$fuzztime" != "0" ]; then
+	for target in .:FuzzParseARN ./sigv4:FuzzVerifyForged ./sigv4:FuzzVerifySigned ./chattoken:FuzzOpen \
+		./ivsapi:FuzzIVSAPI ./chimeapi:FuzzChimeAPI ./ws:FuzzClientFrames; do
+		pkg=${target%%:*} name=${target##*:}
+		echo "== fuzz $name ($pkg, $fuzztime)"
+		go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" -parallel=1 "$pkg" 2>&1 | tail -n 3
+		[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+	done
+fi

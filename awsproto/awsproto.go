@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -131,4 +132,19 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 func WriteError(w http.ResponseWriter, r *http.Request, status int, errorType string, body any) {
 	w.Header().Set("X-Amzn-ErrorType", errorType)
 	WriteJSON(w, r, status, body)
+}
+
+// LogFailure logs an operation's server-side failure at ERROR, unless the
+// client gave up first: its request's cancellation is what failed it, and
+// that is no fault of the server's.
+func LogFailure(r *http.Request, log *slog.Logger, op string, err error) {
+	k := parley.KindOf(err)
+	if k != parley.KindInternal && k != parley.KindUnavailable {
+		return
+	}
+	if r.Context().Err() != nil {
+		log.InfoContext(r.Context(), "operation cancelled by the client", "op", op, "err", err)
+		return
+	}
+	log.ErrorContext(r.Context(), "operation failed", "op", op, "err", err)
 }

@@ -5,6 +5,7 @@
 package chimeapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,12 +19,19 @@ import (
 	"github.com/parley-chat/parley/service"
 )
 
+// Limiter admits or throttles a call of op by the caller in ctx
+// (KindThrottled).
+type Limiter interface {
+	Allow(ctx context.Context, api, op string) error
+}
+
 // API is the Chime API as an http.Handler.
 type API struct {
-	svc    *service.Service
-	tokens *chattoken.Sealer
-	log    *slog.Logger
-	routes []route
+	svc     *service.Service
+	tokens  *chattoken.Sealer
+	limiter Limiter
+	log     *slog.Logger
+	routes  []route
 }
 
 // route is one operation: method, path template (":x" segments are labels)
@@ -37,9 +45,9 @@ type route struct {
 // params are a request's decoded path labels.
 type params map[string]string
 
-// New returns the API.
-func New(svc *service.Service, tokens *chattoken.Sealer, log *slog.Logger) *API {
-	a := &API{svc: svc, tokens: tokens, log: log}
+// New returns the API; limiter may be nil to disable throttling.
+func New(svc *service.Service, tokens *chattoken.Sealer, limiter Limiter, log *slog.Logger) *API {
+	a := &API{svc: svc, tokens: tokens, limiter: limiter, log: log}
 	a.add("POST", "/accounts", "", "CreateAccount", a.createAccount)
 	a.add("GET", "/accounts", "", "ListAccounts", a.listAccounts)
 	a.add("GET", "/accounts/:accountId", "", "GetAccount", a.getAccount)
@@ -123,6 +131,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt *route, p params) {
 	awsproto.InfoFrom(r.Context()).Op = rt.name
 	err := func() error {
+		if a.limiter != nil {
+			if err := a.limiter.Allow(r.Context(), "chime", rt.name); err != nil {
+				return err
+			}
+		}
 		for name, v := range p {
 			if !nonEmpty.MatchString(v) {
 				return parley.Invalid(name, "must not be empty")
@@ -135,9 +148,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt *route, p params)
 		return rt.fn(w, r, p, body)
 	}()
 	if err != nil {
-		if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
-			a.log.ErrorContext(r.Context(), "operation failed", "op", rt.name, "err", err)
-		}
+		awsproto.LogFailure(r, a.log, rt.name, err)
 		WriteError(w, r, err)
 	}
 }

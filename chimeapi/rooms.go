@@ -379,14 +379,19 @@ func (a *API) getRetention(w http.ResponseWriter, r *http.Request, p params, _ [
 	if err != nil {
 		return err
 	}
+	return reply(w, r, http.StatusOK, map[string]any{"RetentionSettings": retention(acc.RoomRetentionDays, acc.ConversationRetentionDays)})
+}
+
+// retention renders retention days as the model's RetentionSettings (0: off).
+func retention(room, conversation int) retentionJSON {
 	var out retentionJSON
-	if acc.RoomRetentionDays > 0 {
-		out.RoomRetentionSettings = &struct{ RetentionDays *int }{&acc.RoomRetentionDays}
+	if room > 0 {
+		out.RoomRetentionSettings = &struct{ RetentionDays *int }{&room}
 	}
-	if acc.ConversationRetentionDays > 0 {
-		out.ConversationRetentionSettings = &struct{ RetentionDays *int }{&acc.ConversationRetentionDays}
+	if conversation > 0 {
+		out.ConversationRetentionSettings = &struct{ RetentionDays *int }{&conversation}
 	}
-	return reply(w, r, http.StatusOK, map[string]any{"RetentionSettings": out})
+	return out
 }
 
 func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p params, body []byte) error {
@@ -417,7 +422,11 @@ func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p params, bod
 	if err := a.svc.PutRetentionSettings(r.Context(), p["accountId"], room, conv); err != nil {
 		return err
 	}
-	return reply(w, r, http.StatusNoContent, nil)
+	// The model answers PutRetentionSettings with the settings, under a
+	// 204 that cannot carry them (RFC 9110 forbids a body, and Go's server
+	// refuses to write one); 200 is the status that delivers them, and
+	// every SDK takes any 2xx as success.
+	return reply(w, r, http.StatusOK, map[string]any{"RetentionSettings": retention(room, conv)})
 }
 
 // listMessages is the extension that returns a room's recent messages to

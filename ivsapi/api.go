@@ -75,9 +75,7 @@ func (a *API) handle(pattern, op string, fn func(http.ResponseWriter, *http.Requ
 			return fn(w, r, body)
 		}()
 		if err != nil {
-			if k := parley.KindOf(err); k == parley.KindInternal || k == parley.KindUnavailable {
-				a.log.ErrorContext(r.Context(), "operation failed", "op", op, "err", err)
-			}
+			awsproto.LogFailure(r, a.log, op, err)
 			WriteError(w, r, err)
 		}
 	})

@@ -12,8 +12,8 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
-	"github.com/parley-chat/parley/control"
 	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/internal/apitest"
 	"github.com/parley-chat/parley/ivsapi"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sqlite"
@@ -24,14 +24,6 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time { return c.now }
 
 var caller = parley.Principal{AccessKeyID: "AKIATEST", Scope: parley.Scope{AccountID: "123456789012", Region: "us-east-1"}, Service: "ivschat"}
-
-// noSockets is a node that holds no connection.
-type noSockets struct{}
-
-func (noSockets) Apply([]parley.Command)     {}
-func (noSockets) Fence()                     {}
-func (noSockets) Unfence()                   {}
-func (noSockets) Revalidate(context.Context) {}
 
 // newAPI serves the IVS API on a fresh SQLite store, as the server would
 // after authenticating caller. No node holds connections, so commands
@@ -51,12 +43,7 @@ func newAPI(t *testing.T) (*service.Service, *clock, func(op string, body any) (
 	c := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	log := slog.New(slog.DiscardHandler)
 	bus := inmem.New()
-	plane := control.New(st, bus, noSockets{}, log, control.Config{NodeID: "n1"})
-	if err := plane.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(plane.Stop)
-	svc := &service.Service{Store: st, Bus: bus, Control: plane, Clock: c, Tokens: sealer, Log: log}
+	svc := &service.Service{Store: st, Bus: bus, Control: apitest.Control(t, st, bus, log), Clock: c, Tokens: sealer, Log: log}
 	api := ivsapi.New(svc, nil, log)
 	call := func(op string, body any) (int, map[string]any) {
 		t.Helper()

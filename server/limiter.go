@@ -24,8 +24,9 @@ var IVSRates = map[string]float64{
 // Limiter throttles each operation per account and region with a token
 // bucket whose rate and burst are the operation's quota.
 type Limiter struct {
-	rates map[string]float64 // "api/op" -> calls per second
-	scale float64
+	rates    map[string]float64 // "api/op" -> calls per second
+	defaults map[string]float64 // api -> calls per second of an operation not in rates
+	scale    float64
 
 	mu      sync.Mutex
 	buckets map[bucketKey]*rate.Limiter
@@ -39,7 +40,7 @@ type bucketKey struct {
 // NewLimiter returns a limiter for the given per-API rates, multiplied by
 // scale (1 enforces the AWS quotas; 0 disables throttling).
 func NewLimiter(rates map[string]map[string]float64, scale float64) *Limiter {
-	l := &Limiter{rates: map[string]float64{}, scale: scale, buckets: map[bucketKey]*rate.Limiter{}}
+	l := &Limiter{rates: map[string]float64{}, defaults: map[string]float64{}, scale: scale, buckets: map[bucketKey]*rate.Limiter{}}
 	for api, ops := range rates {
 		for op, r := range ops {
 			l.rates[api+"/"+op] = r
@@ -48,10 +49,17 @@ func NewLimiter(rates map[string]map[string]float64, scale float64) *Limiter {
 	return l
 }
 
+// SetDefault sets the rate, in calls per second, of each operation of api
+// that has none of its own (0: those are not throttled). Call it before use.
+func (l *Limiter) SetDefault(api string, perSecond float64) { l.defaults[api] = perSecond }
+
 // Allow takes one token for the caller's (api, op) bucket or returns KindThrottled.
 func (l *Limiter) Allow(ctx context.Context, api, op string) error {
 	r, ok := l.rates[api+"/"+op]
-	if !ok || l.scale <= 0 {
+	if !ok {
+		r, ok = l.defaults[api]
+	}
+	if !ok || r <= 0 || l.scale <= 0 {
 		return nil
 	}
 	p, _ := parley.PrincipalFromContext(ctx)

@@ -3,12 +3,15 @@ package sigv4_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +140,143 @@ func TestInsecure(t *testing.T) {
 func sha256hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// Ensure what AWS answers for temporary credentials, a future clock and a
+// region its endpoint does not serve.
+func TestVerifyAWSAnswers(t *testing.T) {
+	tests := []struct {
+		name    string
+		req     func() (*http.Request, []byte)
+		cause   error
+		message string
+	}{
+		{"session token", func() (*http.Request, []byte) {
+			r := httptest.NewRequest("POST", "http://127.0.0.1:8080/GetRoom", strings.NewReader("{}"))
+			r.RequestURI = "/GetRoom"
+			v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret, SessionToken: "made-up"}, r, sha256hex("{}"), "ivschat", "us-west-2", now)
+			return r, []byte("{}")
+		}, sigv4.ErrUnknownKey, "The security token included in the request is invalid."},
+		{"future", func() (*http.Request, []byte) {
+			return signed(t, "POST", "/GetRoom", "{}", "ivschat", key.Secret, now.Add(20*time.Minute))
+		}, sigv4.ErrSignature, "Signature not yet current: 20261123T122000Z is still later than 20261123T121500Z (20261123T120000Z + 15 min.)"},
+		{"past", func() (*http.Request, []byte) {
+			return signed(t, "POST", "/GetRoom", "{}", "ivschat", key.Secret, now.Add(-20*time.Minute))
+		}, sigv4.ErrSignature, "Signature expired: 20261123T114000Z is now earlier than 20261123T114500Z (20261123T120000Z - 15 min.)"},
+		{"unknown region", func() (*http.Request, []byte) {
+			r, b := signed(t, "POST", "/GetRoom", "{}", "ivschat", key.Secret, now)
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/us-west-2/", "/xx-nowhere-1/", 1))
+			return r, b
+		}, sigv4.ErrSignature, "Credential should be scoped to a valid region, not 'xx-nowhere-1'. "},
+		{"presigned past its expiry", func() (*http.Request, []byte) {
+			return presigned(t, "POST", "/ListRooms", "{}", now.Add(-2*time.Minute), 60)
+		}, sigv4.ErrSignature, "Signature expired: 20261123T115900Z is now earlier than 20261123T120000Z (20261123T120000Z - 60 sec.)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, body := tt.req()
+			v := verifier()
+			v.Regions = []string{"us-west-2", "eu-west-1"}
+			_, err := v.Verify(r, body)
+			if !errors.Is(err, tt.cause) || parley.AsError(err).Message != tt.message {
+				t.Fatalf("Verify err = %v (%q), want %v %q", err, parley.AsError(err).Message, tt.cause, tt.message)
+			}
+		})
+	}
+}
+
+// Ensure valid SigV4 the SDK's signer does not produce is accepted: a
+// signed content-length of 0, a signed user-agent, presigned query strings.
+func TestVerifyOtherSigners(t *testing.T) {
+	t.Run("content-length 0", func(t *testing.T) {
+		r := httptest.NewRequest("GET", "http://127.0.0.1:8080/accounts", nil)
+		r.RequestURI = "/accounts"
+		r.Header.Set("Content-Length", "0")
+		r.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
+		r.Header.Set("Authorization", handSign(t, r, []string{"content-length", "host", "x-amz-date"}, "chime"))
+		if _, err := verifier().Verify(r, nil); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+	})
+	t.Run("user-agent", func(t *testing.T) {
+		r := httptest.NewRequest("POST", "http://127.0.0.1:8080/ListRooms", nil)
+		r.RequestURI = "/ListRooms"
+		r.Header.Set("User-Agent", "curl/8  (x)")
+		r.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
+		r.Header.Set("Authorization", handSign(t, r, []string{"host", "user-agent", "x-amz-date"}, "ivschat"))
+		if _, err := verifier().Verify(r, nil); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
+	})
+	for _, target := range []string{"/ListRooms", "/tags/arn%3Aaws%3Aivschat%3Aus-west-2%3A123456789012%3Aroom%2FabcdEFGH1234?tagKeys=b&tagKeys=a%20b"} {
+		t.Run("presigned "+target, func(t *testing.T) {
+			r, body := presigned(t, "POST", target, `{"maxResults":1}`, now.Add(-time.Minute), 300)
+			p, err := verifier().Verify(r, body)
+			if err != nil || p.AccountID != key.AccountID {
+				t.Fatalf("Verify = %+v, %v", p, err)
+			}
+			r, _ = presigned(t, "POST", target, `{"maxResults":1}`, now.Add(-time.Minute), 300)
+			if _, err := verifier().Verify(r, []byte(`{"maxResults":2}`)); !errors.Is(err, sigv4.ErrSignature) {
+				t.Fatalf("Verify of another body = %v, want InvalidSignature", err)
+			}
+		})
+	}
+}
+
+// Ensure Begin refuses unsigned and unknown-key requests without their body.
+func TestBeginReadsNoBody(t *testing.T) {
+	for _, auth := range []string{"", "AWS4-HMAC-SHA256 Credential=AKIDUNKNOWN/20261123/us-west-2/ivschat/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"} {
+		r := httptest.NewRequest("POST", "/CreateRoom", nil)
+		r.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
+		r.Header.Set("Authorization", auth)
+		r.Body = io.NopCloser(poison{t})
+		if _, err := verifier().Begin(r); parley.KindOf(err) != parley.KindUnauthenticated {
+			t.Fatalf("Begin(%q) = %v, want unauthenticated", auth, err)
+		}
+	}
+}
+
+type poison struct{ t *testing.T }
+
+func (p poison) Read([]byte) (int, error) { p.t.Fatal("body read"); return 0, io.EOF }
+
+// presigned builds a server-side request presigned by the SDK's signer.
+func presigned(t *testing.T, method, target, body string, at time.Time, expires int) (*http.Request, []byte) {
+	t.Helper()
+	in := httptest.NewRequest(method, "http://127.0.0.1:8080"+target, strings.NewReader(body))
+	q := in.URL.Query()
+	q.Set("X-Amz-Expires", fmt.Sprint(expires))
+	in.URL.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	u, _, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}, in, sha256hex(body), "ivschat", "us-west-2", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, _ := url.Parse(u)
+	out := httptest.NewRequest(method, u, strings.NewReader(body))
+	out.RequestURI = parsed.RequestURI()
+	return out, []byte(body)
+}
+
+// handSign signs r's headers as SigV4 prescribes, step by step, without the
+// SDK (for what its signer cannot sign), over an empty body.
+func handSign(t *testing.T, r *http.Request, headers []string, service string) string {
+	t.Helper()
+	var canon strings.Builder
+	for _, h := range headers {
+		v := r.Header.Get(h)
+		if h == "host" {
+			v = r.Host
+		}
+		canon.WriteString(h + ":" + strings.Join(strings.Fields(v), " ") + "\n")
+	}
+	creq := r.Method + "\n" + r.URL.EscapedPath() + "\n\n" + canon.String() + "\n" + strings.Join(headers, ";") + "\n" + sha256hex("")
+	scope := now.Format("20060102") + "/us-west-2/" + service + "/aws4_request"
+	toSign := "AWS4-HMAC-SHA256\n" + now.Format("20060102T150405Z") + "\n" + scope + "\n" + sha256hex(creq)
+	k := []byte("AWS4" + key.Secret)
+	for _, part := range []string{now.Format("20060102"), "us-west-2", service, "aws4_request", toSign} {
+		m := hmac.New(sha256.New, k)
+		m.Write([]byte(part))
+		k = m.Sum(nil)
+	}
+	return fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%x", key.ID, scope, strings.Join(headers, ";"), k)
 }

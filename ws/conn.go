@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 	"github.com/parley-chat/parley"
@@ -55,6 +56,7 @@ type conn struct {
 
 	lastRead atomic.Int64 // Unix nanoseconds of the last frame read, for dead-peer detection
 	limiter  *rate.Limiter
+	control  *rate.Limiter // the client's control frames; made at the first one (the reader's only)
 
 	mu         sync.Mutex
 	raw        syscall.RawConn // the socket, for writes that must not block; nil if it has none
@@ -304,9 +306,15 @@ func (c *conn) kill() {
 	close(c.done)
 }
 
-// readLoop reads frames until the connection ends.
+// readLoop reads frames until the connection ends. It holds clients to
+// RFC 6455 strictly (section 5 framing, 7.4 close codes, 8.1 UTF-8): a
+// violation closes the connection with the code the RFC prescribes, never
+// silently accepted, so that no peer relies on leniency.
 func (c *conn) readLoop() {
-	var message []byte
+	var (
+		message   []byte
+		messageOp ws.OpCode // OpText or OpBinary while a fragmented message is open
+	)
 	for {
 		h, err := ws.ReadHeader(c.nc)
 		if err != nil {
@@ -318,8 +326,16 @@ func (c *conn) readLoop() {
 			c.protocolError(ws.StatusProtocolError, "client frames must be masked")
 			return
 		}
+		if code, reason := checkHeader(h, messageOp != 0); code != 0 {
+			c.protocolError(code, reason)
+			return
+		}
 		if h.Length > maxFrame || int64(len(message))+h.Length > maxFrame {
 			c.protocolError(ws.StatusMessageTooBig, "frame too large")
+			return
+		}
+		if h.OpCode.IsControl() && !c.allowControl() {
+			c.protocolError(ws.StatusPolicyViolation, "too many control frames")
 			return
 		}
 		payload := make([]byte, h.Length)
@@ -342,16 +358,22 @@ func (c *conn) readLoop() {
 				c.kill() // the peer answered our close
 				return
 			}
-			code, _ := ws.ParseCloseFrameData(payload)
-			if code == 0 {
-				code = ws.StatusNormalClosure
-			}
-			c.closeWith(code, "") // the writer closes the socket once this is written
+			code, reason := closeReply(payload)
+			c.closeWith(code, reason) // the writer closes the socket once this is written
 			return
 		case ws.OpText, ws.OpBinary, ws.OpContinuation:
+			if h.OpCode != ws.OpContinuation {
+				messageOp = h.OpCode
+			}
 			message = append(message, payload...)
 			if !h.Fin {
 				continue
+			}
+			op := messageOp
+			messageOp = 0
+			if op == ws.OpText && !utf8.Valid(message) {
+				c.protocolError(ws.StatusInvalidFramePayloadData, "text frames must be UTF-8")
+				return
 			}
 			if c.isClosing() {
 				message = nil
@@ -359,11 +381,77 @@ func (c *conn) readLoop() {
 			}
 			c.handle(message)
 			message = nil
-		default:
-			c.protocolError(ws.StatusProtocolError, "unknown opcode")
-			return
 		}
 	}
+}
+
+// checkHeader returns the close code and reason for a frame header RFC 6455
+// forbids, given whether a fragmented message is open; 0 if it is allowed.
+func checkHeader(h ws.Header, fragmented bool) (ws.StatusCode, string) {
+	switch {
+	case h.Rsv != 0:
+		return ws.StatusProtocolError, "reserved bits set without an extension"
+	case h.OpCode.IsReserved():
+		return ws.StatusProtocolError, "unknown opcode"
+	case h.OpCode.IsControl() && h.Length > ws.MaxControlFramePayloadSize:
+		return ws.StatusProtocolError, "control frame over 125 bytes"
+	case h.OpCode.IsControl() && !h.Fin:
+		return ws.StatusProtocolError, "fragmented control frame"
+	case h.OpCode == ws.OpContinuation && !fragmented:
+		return ws.StatusProtocolError, "continuation frame without a message to continue"
+	case (h.OpCode == ws.OpText || h.OpCode == ws.OpBinary) && fragmented:
+		return ws.StatusProtocolError, "new message before the fragmented one ended"
+	}
+	return 0, ""
+}
+
+// closeReply is the close frame that answers a peer's close payload: its
+// code echoed if it is one an endpoint may send, 1000 for none, else a
+// protocol error (1002), or 1007 for a reason that is not UTF-8.
+func closeReply(payload []byte) (ws.StatusCode, string) {
+	if len(payload) == 0 {
+		return ws.StatusNormalClosure, ""
+	}
+	if len(payload) == 1 {
+		return ws.StatusProtocolError, "close payload of one byte"
+	}
+	code, reason := ws.ParseCloseFrameData(payload)
+	if !utf8.ValidString(reason) {
+		return ws.StatusInvalidFramePayloadData, "close reason must be UTF-8"
+	}
+	if !sendableCloseCode(code) {
+		return ws.StatusProtocolError, "invalid close code"
+	}
+	return code, ""
+}
+
+// sendableCloseCode reports whether an endpoint may send code in a close
+// frame: the codes RFC 6455 section 7.4.1 defines for use on the wire and
+// those registered with IANA since (1012-1014), or 3000-4999 for libraries
+// and applications. 1004 is reserved; 1005, 1006 and 1015 must never be sent.
+func sendableCloseCode(code ws.StatusCode) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	case code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
+}
+
+// allowControl takes a token for a control frame from the client.
+func (c *conn) allowControl() bool {
+	if c.control == nil {
+		r, b := c.hub.cfg.ControlRate, c.hub.cfg.ControlBurst
+		if r <= 0 {
+			r = 5
+		}
+		if b <= 0 {
+			b = 20
+		}
+		c.control = rate.NewLimiter(rate.Limit(r), b)
+	}
+	return c.control.Allow()
 }
 
 func (c *conn) isClosing() bool {

@@ -133,7 +133,8 @@ func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, c *conn, token str
 		c.kill() // the upgrader answered the client
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
+	// A TCP connection, or the server's wrapper counting it against its limits.
+	if tc, ok := nc.(interface{ SetWriteBuffer(int) error }); ok {
 		tc.SetWriteBuffer(socketSendBuffer)
 	}
 	if rw != nil && rw.Reader.Buffered() > 0 {

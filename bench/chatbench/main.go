@@ -125,6 +125,8 @@ func (b *bench) start(extra ...string) error {
 		return err
 	}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--throttle-scale", "0",
+		// Every benchmark client shares 127.0.0.1: no per-address limits.
+		"--max-connections-per-ip", "0", "--handshake-rate", "0",
 		"--access-key-id", keyID, "--secret-access-key", secret, "--account-id", account, "--log-level", "error",
 		"--debug-addr", b.debugAddr()}, extra...)
 	srv := exec.Command(b.parley, args...)

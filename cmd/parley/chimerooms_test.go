@@ -148,8 +148,12 @@ func TestChimeBotsAndRetention(t *testing.T) {
 		t.Fatalf("after delete = %+v", got)
 	}
 
-	must(c.PutRetentionSettings(ctx(), &chime.PutRetentionSettingsInput{AccountId: aws.String(acc), RetentionSettings: &types.RetentionSettings{
+	putRet := must(c.PutRetentionSettings(ctx(), &chime.PutRetentionSettingsInput{AccountId: aws.String(acc), RetentionSettings: &types.RetentionSettings{
 		RoomRetentionSettings: &types.RoomRetentionSettings{RetentionDays: aws.Int32(30)}}}))(t, "PutRetentionSettings")
+	// The model's output: the settings as stored.
+	if putRet.RetentionSettings == nil || aws.ToInt32(putRet.RetentionSettings.RoomRetentionSettings.RetentionDays) != 30 || putRet.RetentionSettings.ConversationRetentionSettings != nil {
+		t.Fatalf("PutRetentionSettings answered %+v", putRet.RetentionSettings)
+	}
 	ret := must(c.GetRetentionSettings(ctx(), &chime.GetRetentionSettingsInput{AccountId: aws.String(acc)}))(t, "GetRetentionSettings")
 	if aws.ToInt32(ret.RetentionSettings.RoomRetentionSettings.RetentionDays) != 30 || ret.RetentionSettings.ConversationRetentionSettings != nil {
 		t.Fatalf("retention = %+v", ret.RetentionSettings)

@@ -2,22 +2,31 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
 )
 
 // storeCommand parses a subcommand's flags (the server's, for --data and
 // --store) and opens the store they name; the caller closes it.
-func storeCommand(ctx context.Context, name string, args []string, stderr io.Writer) (Config, Store, error) {
+func storeCommand(ctx context.Context, name string, args []string, stderr io.Writer, more ...func(*flag.FlagSet)) (Config, Store, error) {
 	c := DefaultConfig()
 	fs := flag.NewFlagSet("parley "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.flags(fs)
+	for _, f := range more {
+		f(fs)
+	}
 	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	if err := c.readSecret(); err != nil {
 		return c, nil, err
 	}
 	s, err := openStore(ctx, c)
@@ -30,7 +39,12 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("usage: parley keys create|list [flags]")
 	}
 	sub := args[0]
-	c, s, err := storeCommand(ctx, "keys "+sub, args[1:], stderr)
+	var replace bool
+	c, s, err := storeCommand(ctx, "keys "+sub, args[1:], stderr, func(fs *flag.FlagSet) {
+		if sub == "create" {
+			fs.BoolVar(&replace, "replace", false, "replace the secret and account of an existing access key ID")
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -49,8 +63,20 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
 	}
 	k := &parley.AccessKey{ID: c.AccessKeyID, Secret: c.SecretAccessKey, AccountID: c.AccountID, CreateTime: parley.SystemClock{}.Now()}
-	if k.ID == "" {
+	generated := k.ID == ""
+	switch {
+	case generated && k.Secret != "":
+		return errors.New("a secret needs its --access-key-id")
+	case generated:
 		k.ID, k.Secret = parley.NewAccessKeyID(), parley.NewSecretAccessKey()
+	case k.Secret == "":
+		// A key with an empty secret would let anyone who knows its ID sign.
+		return errors.New("--access-key-id needs its secret: --secret-access-key-file, PARLEY_SECRET_ACCESS_KEY or --secret-access-key")
+	}
+	if old, err := s.AccessKey(ctx, k.ID); err == nil && !replace {
+		return fmt.Errorf("access key %s already exists (account %s); --replace replaces its secret and account", k.ID, old.AccountID)
+	} else if err != nil && parley.KindOf(err) != parley.KindNotFound {
+		return err
 	}
 	if k.AccountID == "" {
 		k.AccountID = parley.NewAccountID()
@@ -58,7 +84,11 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s.PutAccessKey(ctx, k); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "account ID:         %s\naccess key ID:      %s\nsecret access key:  %s\n", k.AccountID, k.ID, k.Secret)
+	secret := "(as given)"
+	if generated { // nowhere else to learn it
+		secret = k.Secret
+	}
+	fmt.Fprintf(stdout, "account ID:         %s\naccess key ID:      %s\nsecret access key:  %s\n", k.AccountID, k.ID, secret)
 	return nil
 }
 
@@ -121,7 +151,8 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 			for _, r := range recs {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02T15:04:05.000Z"), r.AwsAccountID, r.Caller, r.Action, r.Target, r.Result, r.Detail)
+				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time.Format("2006-01-02T15:04:05.000Z"),
+					field(r.AwsAccountID), field(r.Caller), field(r.Action), field(r.Target), field(r.Result), field(r.Detail))
 			}
 			if token = next; token == "" {
 				break
@@ -129,4 +160,14 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// field makes an audit field safe to print on one line: a value with a
+// control character (a newline would forge a record, a tab a column), a
+// quote, a backslash, or anything else unprintable is printed Go-quoted.
+func field(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) || r == '"' || r == '\\' }) || !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	return s
 }

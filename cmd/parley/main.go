@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -154,6 +155,10 @@ func openStore(ctx context.Context, c Config) (Store, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	// MkdirAll leaves an existing directory's mode alone; it holds secrets.
+	if err := os.Chmod(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	return sqlite.Open(ctx, filepath.Join(c.DataDir, "parley.db"))
 }
 
@@ -165,11 +170,17 @@ func NewMain() *Main {
 // Run opens the store and bus, builds the server and starts serving. It
 // returns once the listener accepts connections.
 func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.readSecret(); err != nil {
+		return err
+	}
 	c := m.Config
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	m.Log.Info("starting parley", c.redacted()...)
+	if c.secretOnCommandLine {
+		m.Log.Warn("the secret access key was given with --secret-access-key, which other users can read in the process list; prefer --secret-access-key-file or PARLEY_SECRET_ACCESS_KEY")
+	}
 	if c.InsecureDevAuth {
 		m.Log.Warn("INSECURE DEVELOPMENT MODE: request signatures are NOT verified and any credentials are accepted. Never run this way where others can reach the port.")
 	}
@@ -210,7 +221,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
+	limiter.SetDefault("chime", c.ChimeRate)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
+		ControlRate: c.ControlRate, ControlBurst: c.ControlBurst,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
 	if err := m.Hub.Run(ctx); err != nil {
 		return err
@@ -222,19 +235,40 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"},
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
+	if !slices.Contains(c.Regions, "*") {
+		verifier.Regions = c.Regions
+	}
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	chime := chimeapi.New(svc, sealer, m.Log)
-	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry)
+	chime := chimeapi.New(svc, sealer, limiter, m.Log)
+	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry,
+		server.Limits{BodyTimeout: c.BodyTimeout, HandshakeRate: c.HandshakeRate, HandshakeBurst: c.HandshakeBurst})
 	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
 	srv.WS = m.Hub
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
 
-	if m.ln, err = net.Listen("tcp", c.Addr); err != nil {
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
 		return err
 	}
+	maxConns := c.MaxConnections
+	if maxConns == 0 {
+		maxConns = connectionLimit(c.FileReserve)
+	}
+	limited := &server.Listener{Listener: ln, Max: max(maxConns, 0), Headroom: c.HealthHeadroom, PerIP: c.ConnsPerIP,
+		Log: m.Log, Refused: srv.ConnectionRefused}
+	m.ln = limited
+	m.registry.MustRegister(
+		openConnections("all", func() int { return limited.Open() }),
+		openConnections("ivschat", m.Hub.Count),
+		openConnections("chime", m.Hub.DeviceCount))
 	m.URL = "http://" + m.ln.Addr().String()
-	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout, MaxHeaderBytes: c.MaxHeaderBytes,
+		ConnContext: server.ConnContext,
+		// Accept errors and the like, in the log's format rather than Go's plain text.
+		ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	m.Log.Info("connection limits", "max_connections", maxConns, "health_headroom", c.HealthHeadroom, "per_ip", c.ConnsPerIP,
+		"handshake_rate_per_ip", c.HandshakeRate)
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Add(2)
@@ -260,6 +294,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Log.Info("listening", "url", m.URL)
 	return nil
+}
+
+// connectionLimit is the open-file limit less reserve, for the store, the
+// bus and logs; at least 64.
+func connectionLimit(reserve int) int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 1 << 20
+	}
+	return max(int(rl.Cur)-reserve, 64)
+}
+
+func openConnections(api string, n func() int) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_open_connections",
+		Help:        "Open connections by API: all (every accepted connection, HTTP and WebSocket), ivschat (messaging WebSockets), chime (device WebSockets).",
+		ConstLabels: prometheus.Labels{"api": api}}, func() float64 { return float64(n()) })
 }
 
 // purgeTokens forgets expired consumed chat tokens now and then.
@@ -326,21 +376,33 @@ func (m *Main) printBanner(w io.Writer) {
   region:             %s
   AWS account ID:     %s
   access key ID:      %s
-  secret access key:  %s
+  secret access key:  (not shown: parley env prints it)
   data directory:     %s
 
 Use it from a shell:  eval "$(go run ./cmd/parley env --data %s)"
-`, mode, m.URL, "ws"+strings.TrimPrefix(m.URL, "http"), m.Config.Region, m.Key.AccountID, m.Key.ID, m.Key.Secret,
+`, mode, m.URL, "ws"+strings.TrimPrefix(m.URL, "http"), m.Config.Region, m.Key.AccountID, m.Key.ID,
 		m.Config.DataDir, m.Config.DataDir)
 }
 
 // ensureKey stores the configured credential, or generates one if the store
 // has none, and returns the credential to print.
+// A configured key already stored for another account is refused: moving
+// a key between accounts is for keys create --replace, said on purpose.
 func ensureKey(ctx context.Context, s parley.Store, c Config, clock parley.Clock) (*parley.AccessKey, error) {
 	if c.AccessKeyID != "" {
 		account := c.AccountID
 		if account == "" {
 			account = "123456789012"
+		}
+		if c.SecretAccessKey == "" {
+			return nil, errors.New("the access key's secret is empty")
+		}
+		old, err := s.AccessKey(ctx, c.AccessKeyID)
+		switch {
+		case err == nil && old.AccountID != account:
+			return nil, fmt.Errorf("access key %s belongs to account %s, not %s (parley keys create --replace moves it)", c.AccessKeyID, old.AccountID, account)
+		case err != nil && parley.KindOf(err) != parley.KindNotFound:
+			return nil, err
 		}
 		k := &parley.AccessKey{ID: c.AccessKeyID, Secret: c.SecretAccessKey, AccountID: account, CreateTime: clock.Now()}
 		return k, s.PutAccessKey(ctx, k)

@@ -28,7 +28,8 @@ const (
 )
 
 // MustRunMain starts a parley server on a free port with its data in a
-// temporary directory, throttling off unless configure turns it on.
+// temporary directory, throttling and the per-address handshake rate off
+// (every test client shares 127.0.0.1) unless configure turns them on.
 func MustRunMain(t *testing.T, configure ...func(*Config)) *Main {
 	t.Helper()
 	return MustRunMainClock(t, nil, configure...)
@@ -45,6 +46,7 @@ func MustRunMainClock(t *testing.T, clock parley.Clock, configure ...func(*Confi
 	m.Config.DataDir = filepath.Join(t.TempDir(), "data")
 	m.Config.AccessKeyID, m.Config.SecretAccessKey, m.Config.AccountID = testKeyID, testSecret, testAccount
 	m.Config.ThrottleScale = 0
+	m.Config.HandshakeRate = 0
 	for _, f := range configure {
 		f(&m.Config)
 	}
