@@ -52,7 +52,23 @@ if [ "$fuzztime" != "0" ]; then
 		./ivsapi:FuzzIVSAPI ./chimeapi:FuzzChimeAPI ./ws:FuzzClientFrames; do
 		pkg=${target%%:*} name=${target##*:}
 		echo "== fuzz $name ($pkg, $fuzztime)"
-		go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" -parallel=1 "$pkg" 2>&1 | tail -n 3
-		[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+		# A failure that names a failing input is a finding and fails the run.
+		# Go's fuzzing coordinator can also fail without one when the machine
+		# is overloaded (a worker it thinks hung): that is retried once.
+		for try in 1 2; do
+			flog=$(mktemp)
+			if go test -run='^$' -fuzz="^$name\$" -fuzztime="$fuzztime" -parallel=1 "$pkg" >"$flog" 2>&1; then
+				tail -n 3 "$flog"
+				rm -f "$flog"
+				break
+			fi
+			cat "$flog"
+			if grep -q -E 'Failing input written to|failure while testing seed corpus' "$flog" || [ "$try" = 2 ]; then
+				rm -f "$flog"
+				exit 1
+			fi
+			rm -f "$flog"
+			echo "== fuzz $name failed without an input: once more"
+		done
 	done
 fi

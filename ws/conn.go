@@ -2,6 +2,7 @@ package ws
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -55,8 +56,15 @@ type conn struct {
 	roomGen int                 // counts membership commands applied to rooms; guarded by hub.mu
 
 	lastRead atomic.Int64 // Unix nanoseconds of the last frame read, for dead-peer detection
-	limiter  *rate.Limiter
-	control  *rate.Limiter // the client's control frames; made at the first one (the reader's only)
+
+	// The reader's state: a fragmented message being put together, and the
+	// connection's registration with the hub's poller.
+	readMu    sync.Mutex
+	message   []byte
+	messageOp ws.OpCode // OpText or OpBinary while a fragmented message is open
+	pollID    uint64
+	limiter   *rate.Limiter
+	control   *rate.Limiter // the client's control frames; made at the first one (the reader's only)
 
 	mu         sync.Mutex
 	raw        syscall.RawConn // the socket, for writes that must not block; nil if it has none
@@ -283,7 +291,14 @@ func (c *conn) start(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	go c.readLoop()
+	// An idle connection has no goroutine: the poller starts one when
+	// there is something to read. Bytes the upgrade read ahead are read now.
+	if c.hub.poller != nil && !c.buffered() {
+		if err := c.park(); err == nil {
+			return
+		}
+	}
+	go c.serve()
 }
 
 // kill closes the socket at once and forgets the connection.
@@ -300,6 +315,9 @@ func (c *conn) kill() {
 	if nc != nil {
 		nc.Close()
 	}
+	if p := c.hub.poller; p != nil {
+		p.remove(c)
+	}
 	// Forgotten before done is signalled: whoever waits on done (a
 	// DisconnectUser) must find the hub without it.
 	c.hub.remove(c)
@@ -311,78 +329,127 @@ func (c *conn) kill() {
 // violation closes the connection with the code the RFC prescribes, never
 // silently accepted, so that no peer relies on leniency.
 func (c *conn) readLoop() {
-	var (
-		message   []byte
-		messageOp ws.OpCode // OpText or OpBinary while a fragmented message is open
-	)
-	for {
-		h, err := ws.ReadHeader(c.nc)
-		if err != nil {
-			c.kill()
-			return
-		}
-		c.lastRead.Store(time.Now().UnixNano())
-		if !h.Masked {
-			c.protocolError(ws.StatusProtocolError, "client frames must be masked")
-			return
-		}
-		if code, reason := checkHeader(h, messageOp != 0); code != 0 {
-			c.protocolError(code, reason)
-			return
-		}
-		if h.Length > maxFrame || int64(len(message))+h.Length > maxFrame {
-			c.protocolError(ws.StatusMessageTooBig, "frame too large")
-			return
-		}
-		if h.OpCode.IsControl() && !c.allowControl() {
-			c.protocolError(ws.StatusPolicyViolation, "too many control frames")
-			return
-		}
-		payload := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.nc, payload); err != nil {
-			c.kill()
-			return
-		}
-		ws.Cipher(payload, h.Mask, 0)
+	for c.readFrame() {
+	}
+}
 
-		switch h.OpCode {
-		case ws.OpPing:
-			c.send(compile(ws.OpPong, payload))
-		case ws.OpPong:
-		case ws.OpClose:
-			c.mu.Lock()
-			initiated := c.closing
-			c.peerClosed = true
-			c.mu.Unlock()
-			if initiated {
-				c.kill() // the peer answered our close
-				return
-			}
-			code, reason := closeReply(payload)
-			c.closeWith(code, reason) // the writer closes the socket once this is written
+// serve reads what an idle connection's socket has, when the hub's poller
+// says it is readable: frames until the socket is drained, then the socket
+// goes back to the poller and the goroutine ends. Without a poller (not
+// Linux, or a socket it cannot watch) the connection keeps a reader
+// goroutine, as readLoop.
+func (c *conn) serve() {
+	// Held across the hand-over to the poller: the next serve, started by
+	// the poller, waits for this one to be done with the reader's state.
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	for {
+		if !c.readFrame() {
 			return
-		case ws.OpText, ws.OpBinary, ws.OpContinuation:
-			if h.OpCode != ws.OpContinuation {
-				messageOp = h.OpCode
-			}
-			message = append(message, payload...)
-			if !h.Fin {
-				continue
-			}
-			op := messageOp
-			messageOp = 0
-			if op == ws.OpText && !utf8.Valid(message) {
-				c.protocolError(ws.StatusInvalidFramePayloadData, "text frames must be UTF-8")
-				return
-			}
-			if c.isClosing() {
-				message = nil
-				continue
-			}
+		}
+		if c.buffered() || readable(c) {
+			continue
+		}
+		if err := c.park(); err != nil {
+			c.readLoop()
+		}
+		return
+	}
+}
+
+// park hands the drained socket to the hub's poller.
+func (c *conn) park() error {
+	p := c.hub.poller
+	if p == nil {
+		return errors.ErrUnsupported
+	}
+	if c.isClosing() {
+		// A closing connection reads on only for the peer's close frame.
+		return errors.ErrUnsupported
+	}
+	if c.pollID == 0 {
+		return p.add(c)
+	}
+	return p.rearm(c)
+}
+
+// buffered reports whether the upgrade left bytes read ahead of the socket.
+func (c *conn) buffered() bool {
+	bc, ok := c.nc.(*bufferedConn)
+	return ok && bc.r.Buffered() > 0
+}
+
+// readFrame reads and handles one frame; false when the connection ended.
+// It holds clients to RFC 6455 strictly (section 5 framing, 7.4 close
+// codes, 8.1 UTF-8): a violation closes the connection with the code the
+// RFC prescribes, never silently accepted, so that no peer relies on
+// leniency. A fragmented message's state lives in the connection between
+// reads, which may be on different goroutines.
+func (c *conn) readFrame() bool {
+	h, err := ws.ReadHeader(c.nc)
+	if err != nil {
+		c.kill()
+		return false
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	if !h.Masked {
+		c.protocolError(ws.StatusProtocolError, "client frames must be masked")
+		return false
+	}
+	if code, reason := checkHeader(h, c.messageOp != 0); code != 0 {
+		c.protocolError(code, reason)
+		return false
+	}
+	if h.Length > maxFrame || int64(len(c.message))+h.Length > maxFrame {
+		c.protocolError(ws.StatusMessageTooBig, "frame too large")
+		return false
+	}
+	if h.OpCode.IsControl() && !c.allowControl() {
+		c.protocolError(ws.StatusPolicyViolation, "too many control frames")
+		return false
+	}
+	payload := make([]byte, h.Length)
+	if _, err := io.ReadFull(c.nc, payload); err != nil {
+		c.kill()
+		return false
+	}
+	ws.Cipher(payload, h.Mask, 0)
+
+	switch h.OpCode {
+	case ws.OpPing:
+		c.send(compile(ws.OpPong, payload))
+	case ws.OpPong:
+	case ws.OpClose:
+		c.mu.Lock()
+		initiated := c.closing
+		c.peerClosed = true
+		c.mu.Unlock()
+		if initiated {
+			c.kill() // the peer answered our close
+			return false
+		}
+		code, reason := closeReply(payload)
+		c.closeWith(code, reason) // the writer closes the socket once this is written
+		return false
+	case ws.OpText, ws.OpBinary, ws.OpContinuation:
+		if h.OpCode != ws.OpContinuation {
+			c.messageOp = h.OpCode
+		}
+		c.message = append(c.message, payload...)
+		if !h.Fin {
+			return true
+		}
+		op, message := c.messageOp, c.message
+		c.messageOp, c.message = 0, nil
+		if op == ws.OpText && !utf8.Valid(message) {
+			c.protocolError(ws.StatusInvalidFramePayloadData, "text frames must be UTF-8")
+			return false
+		}
+		if !c.isClosing() {
 			c.handle(message)
-			message = nil
 		}
 	}
+	return true
 }
 
 // checkHeader returns the close code and reason for a frame header RFC 6455

@@ -1,8 +1,8 @@
 package ws
 
 import (
+	"bufio"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -212,7 +212,7 @@ func (h *Hub) checkSession(r *http.Request, d *parley.DeviceSession) (int, strin
 // bufferedConn reads what the HTTP server had already buffered first.
 type bufferedConn struct {
 	net.Conn
-	r io.Reader
+	r *bufio.Reader
 }
 
 func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }

@@ -75,6 +75,7 @@ type Hub struct {
 	cfg    Config
 
 	handshakes chan struct{} // a slot per handshake in progress
+	poller     *poller       // nil: every connection keeps a reader goroutine
 
 	mu         sync.RWMutex
 	rooms      map[roomKey]*room
@@ -131,7 +132,13 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 1024
 	}
-	return &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
+	h := &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
+	if p, err := newPoller(); err == nil {
+		h.poller = p
+	} else {
+		log.Info("no poller for idle connections: each keeps a reader goroutine", "err", err)
+	}
+	return h
 }
 
 // Run starts the sweeper that expires sessions and pings idle connections.
@@ -158,6 +165,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	if h.cancel != nil {
 		h.cancel()
+	}
+	if h.poller != nil {
+		h.poller.close()
 	}
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()

@@ -1,0 +1,114 @@
+//go:build linux
+
+package ws
+
+import (
+	"errors"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller tells which idle connections have something to read, so that no
+// goroutine is parked on a quiet socket: one epoll instance per hub,
+// watched by one goroutine, with each socket registered one-shot. When a
+// socket becomes readable its connection gets a goroutine that reads what
+// is there (see conn.serve) and then registers the socket again.
+//
+// The socket is the one Go's own netpoller already watches (an fd can be
+// in several epoll sets), so reads and writes keep going through net.Conn
+// with its deadlines; the fd is not duplicated, which would halve the
+// connections a process can hold under its open-file limit. That is also
+// why no library is used here: easygo's netpoll duplicates the fd, and
+// nbio would replace gobwas/ws and the whole connection layer.
+type poller struct {
+	epfd  int
+	mu    sync.Mutex
+	conns map[uint64]*conn
+	next  uint64
+}
+
+const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+
+func newPoller() (*poller, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	p := &poller{epfd: fd, conns: map[uint64]*conn{}}
+	go p.wait()
+	return p, nil
+}
+
+// add watches c's socket; c must be read (c.serve) when it becomes readable.
+func (p *poller) add(c *conn) error {
+	if c.raw == nil {
+		return errors.ErrUnsupported
+	}
+	p.mu.Lock()
+	p.next++
+	id := p.next
+	p.conns[id] = c
+	p.mu.Unlock()
+	c.pollID = id
+	return p.ctl(c, unix.EPOLL_CTL_ADD)
+}
+
+// rearm watches c's socket again, after a read drained it.
+func (p *poller) rearm(c *conn) error { return p.ctl(c, unix.EPOLL_CTL_MOD) }
+
+func (p *poller) ctl(c *conn, op int) error {
+	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(uint32(c.pollID)), Pad: int32(uint32(c.pollID >> 32))}
+	var err error
+	if cerr := c.raw.Control(func(fd uintptr) { err = unix.EpollCtl(p.epfd, op, int(fd), &ev) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// remove forgets c. Its socket leaves the epoll set when it is closed.
+func (p *poller) remove(c *conn) {
+	if c.pollID == 0 {
+		return
+	}
+	p.mu.Lock()
+	delete(p.conns, c.pollID)
+	p.mu.Unlock()
+}
+
+func (p *poller) wait() {
+	events := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return // closed
+		}
+		for _, ev := range events[:n] {
+			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			p.mu.Lock()
+			c := p.conns[id]
+			p.mu.Unlock()
+			if c != nil {
+				go c.serve()
+			}
+		}
+	}
+}
+
+func (p *poller) close() { unix.Close(p.epfd) }
+
+// readable reports whether c's socket has bytes to read (or has reached its
+// end, which a read then reports), without blocking.
+func readable(c *conn) bool {
+	var err error
+	var b [1]byte
+	c.raw.Read(func(fd uintptr) bool {
+		_, _, err = unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		return true // never wait: this is only a look
+	})
+	// Anything else (a byte, the end of the stream, an error) is for a read to meet.
+	return err != unix.EAGAIN && err != unix.EWOULDBLOCK
+}

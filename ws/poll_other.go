@@ -1,0 +1,15 @@
+//go:build !linux
+
+package ws
+
+import "errors"
+
+// poller is Linux's epoll; elsewhere every connection keeps a reader goroutine.
+type poller struct{}
+
+func newPoller() (*poller, error)   { return nil, errors.ErrUnsupported }
+func (p *poller) add(*conn) error   { return errors.ErrUnsupported }
+func (p *poller) rearm(*conn) error { return errors.ErrUnsupported }
+func (p *poller) remove(*conn)      {}
+func (p *poller) close()            {}
+func readable(*conn) bool           { return true }
