@@ -404,7 +404,10 @@ func (b *bench) memory(steps []int) error {
 	}
 	base, baseHeap, baseStack := b.rss(), b.metric("go_memstats_heap_inuse_bytes"), b.metric("go_memstats_stack_inuse_bytes")
 	fmt.Printf("memory per idle connection (server RSS, read after a forced GC; baseline %.1f MiB)\n", float64(base)/(1<<20))
-	fmt.Printf("%8s %6s %10s %14s %14s %15s %11s\n", "conns", "after", "RSS MiB", "RSS/conn KiB", "heap/conn KiB", "stack/conn KiB", "goroutines")
+	// "other" is what RSS holds beyond the heap and the stacks in use: the
+	// runtime's own structures, the collector's headroom (heap spans not in
+	// use) and pages freed but not yet given back.
+	fmt.Printf("%8s %6s %10s %14s %14s %15s %15s %11s\n", "conns", "after", "RSS MiB", "RSS/conn KiB", "heap/conn KiB", "stack/conn KiB", "other/conn KiB", "goroutines")
 	open := 0
 	for _, n := range steps {
 		toks, err := b.tokens(n-open, func(int) string { return room }, func(i int) string { return fmt.Sprintf("m%d", open+i) })
@@ -419,9 +422,10 @@ func (b *bench) memory(steps []int) error {
 			time.Sleep(wait)
 			b.collect()
 			rss, heap, stack := b.rss(), b.metric("go_memstats_heap_inuse_bytes"), b.metric("go_memstats_stack_inuse_bytes")
-			fmt.Printf("%8d %6s %10.1f %14.2f %14.2f %15.2f %11.0f\n", n, map[bool]string{true: "10s", false: "130s"}[wait == settle],
-				float64(rss)/(1<<20), float64(rss-base)/float64(n)/1024,
-				(heap-baseHeap)/float64(n)/1024, (stack-baseStack)/float64(n)/1024, b.metric("go_goroutines"))
+			perHeap, perStack := (heap-baseHeap)/float64(n)/1024, (stack-baseStack)/float64(n)/1024
+			perRSS := float64(rss-base) / float64(n) / 1024
+			fmt.Printf("%8d %6s %10.1f %14.2f %14.2f %15.2f %15.2f %11.0f\n", n, map[bool]string{true: "10s", false: "130s"}[wait == settle],
+				float64(rss)/(1<<20), perRSS, perHeap, perStack, perRSS-perHeap-perStack, b.metric("go_goroutines"))
 		}
 	}
 	return nil
