@@ -50,7 +50,7 @@ type Query struct {
 	Region  string `json:"region,omitempty"` // the IVS rooms' region; empty for every region
 	Room    string `json:"room,omitempty"`   // list this IVS room's users; empty: counts only
 	Devices bool   `json:"devices,omitempty"`
-	History bool   `json:"history,omitempty"` // include the last hour's samples
+	History bool   `json:"history,omitempty"` // include the last hour's samples and the control plane's state
 }
 
 // Snapshot is one node's answer.
@@ -62,7 +62,7 @@ type Snapshot struct {
 	Rooms       int              `json:"rooms"` // IVS rooms with connections, every account
 	Delivered   uint64           `json:"delivered"`
 	SlowDrops   uint64           `json:"slowDrops"`
-	Control     control.Stats    `json:"control"`
+	Control     *control.Stats   `json:"control,omitempty"`
 	IVSRooms    []ws.RoomConns   `json:"ivsRooms,omitempty"` // the query's account's
 	ChimeUsers  []ws.DeviceConns `json:"chimeUsers,omitempty"`
 	History     []Sample         `json:"history,omitempty"`
@@ -151,8 +151,9 @@ func (c *Cluster) Local(q Query) Snapshot {
 	st := c.hub.Stats()
 	s := Snapshot{Node: c.cfg.NodeID, Time: time.Now().UTC(), Connections: c.hub.Count(), Devices: c.hub.DeviceCount(),
 		Rooms: c.hub.RoomCount(), Delivered: st.IVSMessages + st.IVSEvents + st.ChimeMessages, SlowDrops: st.SlowDrops}
-	if c.control != nil {
-		s.Control = c.control.Stats()
+	if c.control != nil && q.History {
+		st := c.control.Stats()
+		s.Control = &st
 	}
 	rooms := c.hub.Rooms(func(sc parley.Scope) bool {
 		return sc.AccountID == q.Account && (q.Region == "" || sc.Region == q.Region)
