@@ -1,8 +1,12 @@
 package metrics
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +117,29 @@ func TestHandshakes(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", c.path, nil))
 		if got, _ := value(t, reg, "parley_ws_handshakes_total", map[string]string{"api": c.api, "result": c.result}); got != 1 {
 			t.Errorf("handshakes{%s,%s} = %v, want 1", c.api, c.result, got)
+		}
+	}
+}
+
+// Ensure the Grafana dashboard in ops/ only queries metrics that exist.
+func TestDashboardMetrics(t *testing.T) {
+	b, err := os.ReadFile("../ops/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m := New(reg, "n1", fakeHub{})
+	m.SetControl(fakeControl{})
+	m.Revoked([]parley.Command{{Op: parley.OpDisconnectUser}}, time.Millisecond, errors.New("x"))
+	m.handshakes.WithLabelValues("ivschat", "accepted").Inc()
+	known := map[string]bool{"parley_requests_total": true, "parley_request_duration_seconds": true} // package server's
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		known[mf.GetName()] = true
+	}
+	for _, name := range regexp.MustCompile(`parley_[a-z_]+`).FindAllString(string(b), -1) {
+		if base := strings.TrimSuffix(name, "_bucket"); !known[base] {
+			t.Errorf("the dashboard queries %s, which parley does not export", name)
 		}
 	}
 }
