@@ -1,12 +1,18 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/testenv"
 )
@@ -96,5 +102,85 @@ func TestConsoleInBrowser(t *testing.T) {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit trail by %s = %v, want %s", testKeyID, actions, want)
 		}
+	}
+}
+
+// consoleSession signs in to m's console and returns a client that sends
+// the session cookie and the console's header to any node.
+func consoleSession(t *testing.T, m *Main) func(m *Main, method, path, body string) (int, []byte) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	call := func(m *Main, method, path, body string) (int, []byte) {
+		req, _ := http.NewRequest(method, m.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Parley-Console", "1")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if status, body := call(m, "POST", "/console/api/session", `{"accessKeyId":"`+testKeyID+`","secretAccessKey":"`+testSecret+`"}`); status != 200 {
+		t.Fatalf("console sign-in: %d %s", status, body)
+	}
+	return call
+}
+
+// Ensure the console on one node of a cluster shows every node and who is
+// connected where, and its Disconnect closes a client on another node.
+func TestClusterConsole(t *testing.T) {
+	c := startCluster(t, 2)
+	a, b := c.nodes[0], c.nodes[1]
+	room := newRoom(t, a, nil)
+	x := dial(t, b, token(t, a, room.Arn, "far-away"))
+	console := consoleSession(t, a)
+	var live struct {
+		Nodes []struct {
+			ID       string
+			Live     bool
+			Snapshot *struct {
+				IVSRooms []struct {
+					RoomID      string
+					Connections int
+					Users       []struct{ UserID string }
+				}
+			}
+		}
+	}
+	status, body := console(a, "GET", "/console/api/live?room="+url.QueryEscape(aws.ToString(room.Arn)), "")
+	if status != 200 {
+		t.Fatalf("live: %d %s", status, body)
+	}
+	if err := json.Unmarshal(body, &live); err != nil {
+		t.Fatal(err)
+	}
+	where := map[string]string{}
+	for _, n := range live.Nodes {
+		if n.Snapshot == nil || !n.Live {
+			t.Fatalf("node %s: live %v, answered %v; want every node live and answering", n.ID, n.Live, n.Snapshot != nil)
+		}
+		for _, r := range n.Snapshot.IVSRooms {
+			for _, u := range r.Users {
+				where[u.UserID] = n.ID
+			}
+		}
+	}
+	if len(live.Nodes) != 2 || where["far-away"] != b.NodeID {
+		t.Fatalf("live = %s; want 2 nodes, far-away on node B (%s)", body, b.NodeID)
+	}
+	// Any node serves the session: its cookie is sealed with a key they share.
+	if status, body := console(b, "GET", "/console/api/session", ""); status != 200 {
+		t.Fatalf("node A's session on node B: %d %s", status, body)
+	}
+	if status, body := console(a, "POST", "/console/api/ivschat/DisconnectUser", `{"roomIdentifier":"`+aws.ToString(room.Arn)+`","userId":"far-away","reason":"from the console"}`); status != 200 {
+		t.Fatalf("DisconnectUser through the console: %d %s", status, body)
+	}
+	if f := x.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["Reason"] != "from the console" {
+		t.Fatalf("the client on node B got %+v", f)
+	}
+	if code := x.wantClose(); code != 1000 {
+		t.Fatalf("close %d, want 1000", code)
 	}
 }
