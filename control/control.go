@@ -280,20 +280,18 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 			}
 		}
 	}
-	// storeAcks takes the nodes that acknowledged every command in the store.
+	// storeAcks takes the nodes for which none of the commands is pending
+	// in the store: they acknowledged them there, or a node that replayed
+	// them saw every live node's acknowledgement and completed the entries
+	// (which removes the acknowledgements with them, so reading those
+	// would wait for nodes that are done).
 	storeAcks := func() {
-		count := map[string]int{}
-		for _, id := range ids {
-			nodes, err := p.store.OutboxAcks(ctx, id)
+		for n := range waiting {
+			pending, err := p.store.PendingOutbox(ctx, n)
 			if err != nil {
 				return
 			}
-			for _, n := range nodes {
-				count[n]++
-			}
-		}
-		for n, c := range count {
-			if c == len(ids) {
+			if !slices.ContainsFunc(pending, func(e *parley.OutboxEntry) bool { return slices.Contains(ids, e.ID) }) {
 				delete(waiting, n)
 			}
 		}
