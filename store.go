@@ -145,6 +145,9 @@ type Store interface {
 	LiveNodes(ctx context.Context, lease time.Duration) ([]string, error)
 	// RemoveNode forgets a node that shut down cleanly.
 	RemoveNode(ctx context.Context, node string) error
+	// Nodes returns every node that heartbeats into the store, live or
+	// not, by ID, with the age of its last heartbeat by the store's clock.
+	Nodes(ctx context.Context) ([]*Node, error)
 
 	// AppendOutbox adds entries to the outbox. (Other writes add the
 	// entries of a context made by WithOutbox in their own transaction.)
@@ -183,6 +186,14 @@ type Store interface {
 	ListAudit(ctx context.Context, aws string, p Page) (_ []*AuditRecord, next string, _ error)
 
 	Close() error
+}
+
+// Node is a server sharing the store, as its heartbeats describe it.
+type Node struct {
+	ID        string
+	Heartbeat time.Time     // the last heartbeat, by the store's clock
+	Age       time.Duration // how long ago that was, by the same clock
+	Fenced    bool          // the node holds no connections and accepts none
 }
 
 // ChimeAccountFilter selects Chime accounts; zero fields do not filter.

@@ -65,6 +65,26 @@ type Config struct {
 	Heartbeat time.Duration // how often the node heartbeats and reads the outbox; zero means 1 second
 	Lease     time.Duration // a node silent for this long is dead to the others and fences itself; zero means 5 seconds
 	Timeout   time.Duration // how long a call waits for every node; zero means 10 seconds
+	// Observer, if set, is told how long each revocation took.
+	Observer Observer
+}
+
+// Observer watches revocations, for metrics.
+type Observer interface {
+	// Revoked is called when a Do or Deliver call returns, with its
+	// commands and the time from the call until every live node confirmed
+	// that no matching socket is left (or until it failed, with err).
+	Revoked(cmds []parley.Command, took time.Duration, err error)
+}
+
+// Stats is the state of a node's control plane, for metrics and the console.
+type Stats struct {
+	Waiting     int       // commands of calls on this node waiting for acknowledgements
+	Queued      int       // batches of commands waiting for this node's worker
+	Fenced      bool      // the node has fenced itself
+	StoreUp     bool      // the last heartbeat reached the store
+	BusUp       bool      // the last heartbeat reached the bus
+	LastHealthy time.Time // when the node last reached both
 }
 
 func (c *Config) defaults() {
@@ -94,6 +114,8 @@ type Plane struct {
 	fenced  bool
 	ticks   int      // heartbeats so far; only the heartbeat goroutine uses it
 	done    []string // delivered commands, for the completer to remove
+	waiting int      // commands of Deliver calls not yet returned
+	health  Stats
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -110,7 +132,8 @@ type job struct {
 // New returns a control plane for the node; Start runs it.
 func New(store Store, bus parley.Bus, sockets Sockets, log *slog.Logger, cfg Config) *Plane {
 	cfg.defaults()
-	return &Plane{store: store, bus: bus, sockets: sockets, cfg: cfg, log: log, wake: make(chan struct{}, 1), applied: map[string]time.Time{}}
+	return &Plane{store: store, bus: bus, sockets: sockets, cfg: cfg, log: log, wake: make(chan struct{}, 1), applied: map[string]time.Time{},
+		health: Stats{StoreUp: true, BusUp: true, LastHealthy: time.Now()}}
 }
 
 // Config returns the plane's configuration, defaults applied.
@@ -161,6 +184,7 @@ func Entry(cmd *parley.Command) *parley.OutboxEntry {
 // write appends the commands to the outbox in the same transaction. With
 // no write, the commands alone are written.
 func (p *Plane) Do(ctx context.Context, write func(ctx context.Context) error, cmds ...parley.Command) error {
+	start := time.Now()
 	entries := make([]*parley.OutboxEntry, len(cmds))
 	for i := range cmds {
 		entries[i] = Entry(&cmds[i])
@@ -174,7 +198,7 @@ func (p *Plane) Do(ctx context.Context, write func(ctx context.Context) error, c
 	if err != nil {
 		return err
 	}
-	return p.Deliver(ctx, cmds...)
+	return p.deliver(ctx, start, cmds)
 }
 
 // Deliver carries out commands already in the outbox on every live node
@@ -184,9 +208,26 @@ func (p *Plane) Do(ctx context.Context, write func(ctx context.Context) error, c
 // commands are still carried out, by the nodes' reading of the outbox,
 // within the lease.
 func (p *Plane) Deliver(ctx context.Context, cmds ...parley.Command) error {
+	return p.deliver(ctx, time.Now(), cmds)
+}
+
+// deliver is Deliver for a call that started at start, which it reports
+// to the observer with the outcome.
+func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Command) (err error) {
 	if len(cmds) == 0 {
 		return nil
 	}
+	p.mu.Lock()
+	p.waiting += len(cmds)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.waiting -= len(cmds)
+		p.mu.Unlock()
+		if p.cfg.Observer != nil {
+			p.cfg.Observer.Revoked(cmds, time.Since(start), err)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Timeout)
 	defer cancel()
 	ids := make([]string, len(cmds))
@@ -378,6 +419,15 @@ func (p *Plane) work(ctx context.Context) {
 	}
 }
 
+// Stats returns the state of the node's control plane.
+func (p *Plane) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.health
+	st.Waiting, st.Queued, st.Fenced = p.waiting, len(p.jobs), p.fenced
+	return st
+}
+
 // Fenced reports whether the node has fenced itself.
 func (p *Plane) Fenced() bool {
 	p.mu.Lock()
@@ -436,6 +486,9 @@ func (p *Plane) tick(ctx context.Context) {
 			}
 		}
 		busWasUp = busUp
+		p.mu.Lock()
+		p.health.StoreUp, p.health.BusUp, p.health.LastHealthy = storeUp, busUp, lastHealthy
+		p.mu.Unlock()
 		p.forget()
 	}
 }

@@ -211,6 +211,30 @@ func outboxEmpty(t *testing.T, s control.Store) {
 	})
 }
 
+// observer records what the control plane reports.
+type observer struct {
+	mu   sync.Mutex
+	ops  []parley.Op
+	took time.Duration
+	err  error
+}
+
+func (o *observer) Revoked(cmds []parley.Command, took time.Duration, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ops = o.ops[:0]
+	for _, c := range cmds {
+		o.ops = append(o.ops, c.Op)
+	}
+	o.took, o.err = took, err
+}
+
+func (o *observer) last() ([]parley.Op, time.Duration, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]parley.Op(nil), o.ops...), o.took, o.err
+}
+
 func runSuite(t *testing.T, e env) {
 	t.Run("EveryNodeClosesBeforeReturn", func(t *testing.T) {
 		c := newCluster(t, e)
@@ -229,6 +253,29 @@ func runSuite(t *testing.T, e env) {
 			}
 		}
 		outboxEmpty(t, c.store)
+	})
+
+	t.Run("ObserverAndStats", func(t *testing.T) {
+		c := newCluster(t, e)
+		obs := &observer{}
+		c.add(e.bus(t), control.Config{Observer: obs})
+		c.add(e.bus(t), control.Config{})
+		c.nodes[1].sockets.connect(userKey("r1", "alice"))
+		c.nodes[1].sockets.hold = 100 * time.Millisecond
+		done := make(chan error, 1)
+		go func() { done <- c.nodes[0].plane.Do(context.Background(), nil, disconnect("r1", "alice")) }()
+		eventually(t, time.Second, "the command counts as waiting", func() bool { return c.nodes[0].plane.Stats().Waiting == 1 })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		st := c.nodes[0].plane.Stats()
+		if st.Waiting != 0 || st.Fenced || !st.StoreUp || !st.BusUp {
+			t.Fatalf("Stats after the call = %+v, want nothing waiting, healthy", st)
+		}
+		ops, took, err := obs.last()
+		if len(ops) != 1 || ops[0] != parley.OpDisconnectUser || err != nil || took < 100*time.Millisecond {
+			t.Fatalf("observer saw %v in %v (err %v), want DisconnectUser in >= 100ms, the time node 1 held it", ops, took, err)
+		}
 	})
 
 	t.Run("CallerCancelsMidCall", func(t *testing.T) {

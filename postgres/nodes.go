@@ -27,6 +27,25 @@ func (s *Store) RemoveNode(ctx context.Context, node string) error {
 	return wrap("RemoveNode", err)
 }
 
+func (s *Store) Nodes(ctx context.Context) ([]*parley.Node, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, heartbeat, `+nowMillis+` - heartbeat, fenced FROM nodes ORDER BY id`)
+	if err != nil {
+		return nil, wrap("Nodes", err)
+	}
+	defer rows.Close()
+	var out []*parley.Node
+	for rows.Next() {
+		var n parley.Node
+		var hb, age int64
+		if err := rows.Scan(&n.ID, &hb, &age, &n.Fenced); err != nil {
+			return nil, wrap("Nodes", err)
+		}
+		n.Heartbeat, n.Age = time.UnixMilli(hb).UTC(), time.Duration(max(age, 0))*time.Millisecond
+		out = append(out, &n)
+	}
+	return out, wrap("Nodes", rows.Err())
+}
+
 // appendOutbox adds entries within tx.
 func appendOutbox(ctx context.Context, tx pgx.Tx, entries []*parley.OutboxEntry) error {
 	for _, e := range entries {

@@ -59,6 +59,8 @@ type Server struct {
 	Log       *slog.Logger
 	// Health, if set, is consulted by /healthz.
 	Health func(r *http.Request) error
+	// Console, if set, serves the operator console under /console/.
+	Console http.Handler
 
 	limits     Limits
 	handshakes *addrLimiter
@@ -75,7 +77,19 @@ func New(auth Authenticator, ivs, chime http.Handler, log *slog.Logger, reg prom
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", s.api)
+	s.mux.HandleFunc("/console", s.console)
+	s.mux.HandleFunc("/console/", s.console)
 	return s
+}
+
+// console serves the operator console, which authenticates with its own
+// session cookie, not SigV4.
+func (s *Server) console(w http.ResponseWriter, r *http.Request) {
+	if s.Console == nil || ws.IsUpgrade(r) {
+		s.api(w, r)
+		return
+	}
+	s.Console.ServeHTTP(w, r)
 }
 
 // ConnectionRefused counts a connection the Listener refused, by reason.

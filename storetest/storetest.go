@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Bot", testBot},
 		{"ChimeRoom/History", testHistory},
 		{"Nodes", testNodes},
+		{"Nodes/List", testNodeList},
 		{"Outbox/Lifecycle", testOutbox},
 		{"Outbox/SameTransaction", testOutboxTransaction},
 		{"Ban/Active", testBanActive},
@@ -806,6 +807,40 @@ func testNodes(t *testing.T, s parley.Store) {
 	must(t, "LiveNodes", err)
 	if !reflect.DeepEqual(live, []string{"b", "d"}) {
 		t.Fatalf("LiveNodes after removing c and moving on = %v, want b, d", live)
+	}
+}
+
+func testNodeList(t *testing.T, s parley.Store) {
+	nodes, err := s.Nodes(ctx())
+	must(t, "Nodes", err)
+	if len(nodes) != 0 {
+		t.Fatalf("Nodes of an empty store = %+v, want none", nodes)
+	}
+	must(t, "Heartbeat b", s.Heartbeat(ctx(), "b", false))
+	must(t, "Heartbeat a fenced", s.Heartbeat(ctx(), "a", true))
+	time.Sleep(150 * time.Millisecond)
+	must(t, "Heartbeat b again", s.Heartbeat(ctx(), "b", false))
+	nodes, err = s.Nodes(ctx())
+	must(t, "Nodes", err)
+	if len(nodes) != 2 || nodes[0].ID != "a" || nodes[1].ID != "b" {
+		t.Fatalf("Nodes = %+v, want a, b", nodes)
+	}
+	a, b := nodes[0], nodes[1]
+	if !a.Fenced || b.Fenced {
+		t.Fatalf("fenced: a %v, b %v, want true, false", a.Fenced, b.Fenced)
+	}
+	// Ages are by the store's clock: a has not beaten for 150 ms, b just did.
+	if a.Age < 100*time.Millisecond || a.Age > time.Minute || b.Age >= a.Age {
+		t.Fatalf("ages: a %v, b %v, want a >= 100ms and b younger", a.Age, b.Age)
+	}
+	if a.Heartbeat.IsZero() || !b.Heartbeat.After(a.Heartbeat) {
+		t.Fatalf("heartbeats: a %v, b %v, want b after a", a.Heartbeat, b.Heartbeat)
+	}
+	must(t, "RemoveNode", s.RemoveNode(ctx(), "a"))
+	nodes, err = s.Nodes(ctx())
+	must(t, "Nodes", err)
+	if len(nodes) != 1 || nodes[0].ID != "b" {
+		t.Fatalf("Nodes after RemoveNode(a) = %+v, want b", nodes)
 	}
 }
 

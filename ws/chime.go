@@ -141,22 +141,26 @@ func (h *Hub) chimeEvent(k chimeRoomKey, ev parley.Event) {
 	if ev.Sender != nil {
 		f.Sender = &senderJSON{UserID: ev.Sender.UserID, Attributes: ev.Sender.Attributes}
 	}
-	h.chimeBroadcast(k, nil, f)
+	h.stats.delivered(APIChime, ev.Type, h.chimeBroadcast(k, nil, f))
 }
 
-// chimeBroadcast sends f to the local devices in room k, but skip.
-func (h *Hub) chimeBroadcast(k chimeRoomKey, skip map[*conn]bool, f outFrame) {
+// chimeBroadcast sends f to the local devices in room k, but skip, and
+// returns how many it reached.
+func (h *Hub) chimeBroadcast(k chimeRoomKey, skip map[*conn]bool, f outFrame) int {
 	b, _ := json.Marshal(f)
 	frame := compile(ws.OpText, b)
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	n := 0
 	if r := h.chimeRooms[k]; r != nil {
 		for c := range r.conns {
 			if !skip[c] {
 				c.send(frame)
+				n++
 			}
 		}
 	}
+	return n
 }
 
 // roomEventFrame is a parley:* event about a Chime room.

@@ -115,6 +115,7 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 		c.queue, c.queued = nil, 0
 		c.mu.Unlock()
 		c.hub.log.Warn("disconnecting slow client", "user", c.user)
+		c.hub.stats.slowDrops.Add(1)
 		c.closeWith(ws.StatusPolicyViolation, "slow consumer")
 		return
 	}

@@ -84,6 +84,8 @@ type Hub struct {
 	shutdown   bool
 	fenced     bool
 
+	stats stats // counters for metrics; see stats.go
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -348,19 +350,24 @@ func (h *Hub) remove(c *conn) {
 // roomEvent delivers room traffic from the bus to local connections.
 func (h *Hub) roomEvent(r *room, ev parley.Event) {
 	if ev.Type == parley.EventMessage || ev.Type == parley.EventEvent {
-		h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)))
+		n := h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)))
+		h.stats.delivered(APIIVS, ev.Type, n)
 	}
 }
 
-// broadcast queues a compiled frame to every local connection of a room.
-func (h *Hub) broadcast(key roomKey, frame []byte) {
+// broadcast queues a compiled frame to every local connection of a room
+// and returns how many it reached.
+func (h *Hub) broadcast(key roomKey, frame []byte) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if r := h.rooms[key]; r != nil {
-		for c := range r.conns {
-			c.send(frame)
-		}
+	r := h.rooms[key]
+	if r == nil {
+		return 0
 	}
+	for c := range r.conns {
+		c.send(frame)
+	}
+	return len(r.conns)
 }
 
 // conns returns the local connections of a room, or of one user in it.

@@ -33,9 +33,12 @@ import (
 	"github.com/parley-chat/parley/chatlog"
 	"github.com/parley-chat/parley/chattoken"
 	"github.com/parley-chat/parley/chimeapi"
+	nodes "github.com/parley-chat/parley/cluster"
+	"github.com/parley-chat/parley/console"
 	"github.com/parley-chat/parley/control"
 	"github.com/parley-chat/parley/inmem"
 	"github.com/parley-chat/parley/ivsapi"
+	"github.com/parley-chat/parley/metrics"
 	"github.com/parley-chat/parley/natsbus"
 	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/server"
@@ -128,6 +131,8 @@ type Main struct {
 	Hub   *ws.Hub
 	// Control is this node's end of the revocation protocol.
 	Control *control.Plane
+	// Cluster answers and asks for the nodes' snapshots (the console's views).
+	Cluster *nodes.Cluster
 	NodeID  string
 	Key     *parley.AccessKey // the credential printed at start
 	URL     string            // http://host:port once listening
@@ -228,9 +233,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Hub.Run(ctx); err != nil {
 		return err
 	}
-	m.Control = control.New(m.Store, m.Bus, m.Hub, m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout})
+	m.registry = prometheus.NewRegistry()
+	ops := metrics.New(m.registry, m.NodeID, m.Hub)
+	m.Control = control.New(m.Store, m.Bus, m.Hub, m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
+	ops.SetControl(m.Control)
 	svc.Control = m.Control
 	if err := m.Control.Start(ctx); err != nil {
+		return err
+	}
+	m.Cluster = nodes.New(m.Bus, m.Hub, m.Control, m.Log, nodes.Config{NodeID: m.NodeID})
+	if err := m.Cluster.Start(ctx); err != nil {
 		return err
 	}
 	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"},
@@ -238,13 +250,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if !slices.Contains(c.Regions, "*") {
 		verifier.Regions = c.Regions
 	}
-	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	chime := chimeapi.New(svc, sealer, limiter, m.Log)
-	srv := server.New(verifier, ivsapi.New(svc, limiter, m.Log), chime, m.Log, m.registry, m.registry,
+	ivs := ivsapi.New(svc, limiter, m.Log)
+	srv := server.New(verifier, ivs, chime, m.Log, m.registry, m.registry,
 		server.Limits{BodyTimeout: c.BodyTimeout, HandshakeRate: c.HandshakeRate, HandshakeBurst: c.HandshakeBurst})
 	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
-	srv.WS = m.Hub
+	srv.WS = ops.Handshakes(m.Hub)
+	if srv.Console, err = console.New(ctx, m.Store, svc, m.Cluster, m.Bus, ivs, chime, m.Log,
+		console.Config{Region: c.Region, NodeID: m.NodeID, Lease: m.Control.Config().Lease}); err != nil {
+		return err
+	}
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -259,9 +275,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Log: m.Log, Refused: srv.ConnectionRefused}
 	m.ln = limited
 	m.registry.MustRegister(
-		openConnections("all", func() int { return limited.Open() }),
-		openConnections("ivschat", m.Hub.Count),
-		openConnections("chime", m.Hub.DeviceCount))
+		// WebSockets by API are parley_connections_open (package metrics).
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_open_connections",
+			Help: "Connections the listener holds, HTTP and WebSocket, toward --max-connections."}, func() float64 { return float64(limited.Open()) }))
 	m.URL = "http://" + m.ln.Addr().String()
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout, MaxHeaderBytes: c.MaxHeaderBytes,
 		ConnContext: server.ConnContext,
@@ -306,12 +322,6 @@ func connectionLimit(reserve int) int {
 	return max(int(rl.Cur)-reserve, 64)
 }
 
-func openConnections(api string, n func() int) prometheus.Collector {
-	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_open_connections",
-		Help:        "Open connections by API: all (every accepted connection, HTTP and WebSocket), ivschat (messaging WebSockets), chime (device WebSockets).",
-		ConstLabels: prometheus.Labels{"api": api}}, func() float64 { return float64(n()) })
-}
-
 // purgeTokens forgets expired consumed chat tokens now and then.
 func (m *Main) purgeTokens(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
@@ -339,6 +349,9 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.debug != nil {
 		m.debug.Close()
+	}
+	if m.Cluster != nil {
+		m.Cluster.Stop()
 	}
 	if m.Control != nil {
 		m.Control.Stop()
