@@ -19,7 +19,7 @@ const (
 var messageIDPattern = regexp.MustCompile(`^[a-zA-Z0-9]{12}$`)
 
 func (h *Hub) sendMessage(c *conn, requestID string, req *request) {
-	if !c.grant.Can(parley.CapSendMessage) {
+	if !c.caps.can(parley.CapSendMessage) {
 		c.fail(requestID, 403, "the chat token does not allow SEND_MESSAGE")
 		return
 	}
@@ -53,7 +53,7 @@ func (h *Hub) sendMessage(c *conn, requestID string, req *request) {
 	}
 	ev := parley.Event{Type: parley.EventMessage, Room: info.Scope, RoomID: info.ID, ID: parley.NewID(), RequestID: requestID,
 		Content: content, Attributes: attributes, SendTime: now,
-		Sender: &parley.Sender{UserID: c.grant.UserID, Attributes: c.grant.Attributes}}
+		Sender: &parley.Sender{UserID: c.user, Attributes: c.attrs}}
 	if info.MessageReviewHandler != nil {
 		// Review may take up to its timeout; the reader goes on meanwhile.
 		go h.reviewAndPublish(c, info, ev)
@@ -95,7 +95,7 @@ func (c *conn) reason(requestID string, req *request) (string, bool) {
 }
 
 func (h *Hub) deleteMessage(c *conn, requestID string, req *request) {
-	if !c.grant.Can(parley.CapDeleteMessage) {
+	if !c.caps.can(parley.CapDeleteMessage) {
 		c.fail(requestID, 403, "the chat token does not allow DELETE_MESSAGE")
 		return
 	}
@@ -118,7 +118,7 @@ func (h *Hub) deleteMessage(c *conn, requestID string, req *request) {
 }
 
 func (h *Hub) disconnectUser(c *conn, requestID string, req *request) {
-	if !c.grant.Can(parley.CapDisconnectUser) {
+	if !c.caps.can(parley.CapDisconnectUser) {
 		c.fail(requestID, 403, "the chat token does not allow DISCONNECT_USER")
 		return
 	}

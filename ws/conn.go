@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -47,10 +48,12 @@ type conn struct {
 	expires time.Time // the end of the session
 	ip      string
 
-	// An IVS chat connection has a room and a grant; a Chime device
+	// An IVS chat connection has a room and what its token granted (kept
+	// compact: the decoded token is not kept for the connection's life); a Chime device
 	// connection has a device session.
 	room    *room
-	grant   *parley.ChatToken
+	caps    capSet            // what the chat token allows
+	attrs   map[string]string // the chat token's attributes; nil for none
 	device  *parley.DeviceSession
 	rooms   map[string]struct{} // a device's Chime rooms; guarded by hub.mu
 	roomGen int                 // counts membership commands applied to rooms; guarded by hub.mu
@@ -590,4 +593,37 @@ func (c *conn) handle(payload []byte) {
 func compile(op ws.OpCode, payload []byte) []byte {
 	b, _ := ws.CompileFrame(ws.NewFrame(op, true, payload))
 	return b
+}
+
+// capSet is a chat token's capabilities as bits: an idle connection is
+// mostly this record, so it is kept small.
+type capSet uint8
+
+var capBits = []parley.Capability{parley.CapSendMessage, parley.CapDisconnectUser, parley.CapDeleteMessage}
+
+func capsOf(caps []parley.Capability) capSet {
+	var s capSet
+	for i, c := range capBits {
+		if slices.Contains(caps, c) {
+			s |= 1 << i
+		}
+	}
+	return s
+}
+
+// can reports whether the token allowed c.
+func (s capSet) can(c parley.Capability) bool {
+	i := slices.Index(capBits, c)
+	return i >= 0 && s&(1<<i) != 0
+}
+
+// list returns the capabilities, in the order capBits names them.
+func (s capSet) list() []parley.Capability {
+	out := []parley.Capability{}
+	for i, c := range capBits {
+		if s&(1<<i) != 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -73,7 +73,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// connected as far as it knows, and a DisconnectUser issued from then on
 	// must find it. Frames queued meanwhile wait for start.
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	c := &conn{hub: h, grant: grant, user: grant.UserID, expires: grant.SessionExpires, ip: ip, done: make(chan struct{}), writing: true}
+	c := &conn{hub: h, caps: capsOf(grant.Capabilities), attrs: grant.Attributes, user: grant.UserID, expires: grant.SessionExpires, ip: ip, done: make(chan struct{}), writing: true}
 	c.lastRead.Store(time.Now().UnixNano())
 	if !h.add(c, info) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)

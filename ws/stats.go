@@ -79,10 +79,8 @@ func (h *Hub) Rooms(keep func(parley.Scope) bool, users bool) []RoomConns {
 			for id, cs := range r.users {
 				u := UserConns{UserID: id, Connections: len(cs)}
 				for _, c := range cs {
-					if c.grant != nil {
-						if u.Attributes == nil {
-							u.Capabilities, u.Attributes = c.grant.Capabilities, c.grant.Attributes
-						}
+					if c.device == nil && u.Capabilities == nil {
+						u.Capabilities, u.Attributes = c.caps.list(), c.attrs
 					}
 					if !slices.Contains(u.IPs, c.ip) {
 						u.IPs = append(u.IPs, c.ip)
