@@ -408,7 +408,10 @@ func (c *conn) readFrame() bool {
 		c.protocolError(ws.StatusMessageTooBig, "frame too large")
 		return false
 	}
-	if h.OpCode.IsControl() && !c.allowControl() {
+	// Pings are limited: each costs a pong written back. A pong costs
+	// nothing but its read, and every live client sends one per ping
+	// round, so counting those would give each idle connection a limiter.
+	if h.OpCode == ws.OpPing && !c.allowControl() {
 		c.protocolError(ws.StatusPolicyViolation, "too many control frames")
 		return false
 	}

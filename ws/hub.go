@@ -53,9 +53,9 @@ type Config struct {
 	PingInterval time.Duration // zero means 30 seconds
 	SendQueue    int           // frames queued for a client before it is dropped as slow; zero means 1024
 	Reviewer     Reviewer      // nil: rooms with a review handler use their fallback result
-	// ControlRate and ControlBurst bound the pings (and other control
-	// frames) a client may send, per second and at once; past them it is
-	// closed with 1008. Zero means 5 per second, bursts of 20.
+	// ControlRate and ControlBurst bound the pings a client may send (each
+	// costs a pong), per second and at once; past them it is closed with
+	// 1008. Zero means 5 per second, bursts of 20.
 	ControlRate  float64
 	ControlBurst int
 }

@@ -255,7 +255,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	if v, ok := os.LookupEnv("PARLEY_WS_CONTROL_RATE"); ok {
 		c.ControlRate, _ = strconv.ParseFloat(v, 64)
 	}
-	fs.Float64Var(&c.ControlRate, "ws-control-rate", c.ControlRate, "WebSocket pings (control frames) per second a client may send before it is closed with 1008 (env PARLEY_WS_CONTROL_RATE)")
+	fs.Float64Var(&c.ControlRate, "ws-control-rate", c.ControlRate, "WebSocket pings per second a client may send before it is closed with 1008 (env PARLEY_WS_CONTROL_RATE)")
 	intv(&c.ControlBurst, "ws-control-burst", "PARLEY_WS_CONTROL_BURST", "WebSocket pings a client may send at once")
 	if v, ok := os.LookupEnv("PARLEY_REGIONS"); ok {
 		c.Regions = splitList(v)
