@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/control"
 	"github.com/parley-chat/parley/inmem"
@@ -466,18 +465,11 @@ func connectNATS(t *testing.T, url string) parley.Bus {
 
 func openPostgres(t *testing.T, dsn string) control.Store {
 	t.Helper()
-	schema := "t_" + strings.ToLower(parley.NewID())
-	s, err := postgres.Open(context.Background(), dsn, schema)
+	s, err := postgres.Open(context.Background(), dsn, testenv.PostgresSchema(t, dsn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		if conn, err := pgx.Connect(context.Background(), dsn); err == nil {
-			conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
-			conn.Close(context.Background())
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

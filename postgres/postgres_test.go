@@ -2,48 +2,38 @@ package postgres_test
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/testenv"
 	"github.com/parley-chat/parley/postgres"
 	"github.com/parley-chat/parley/storetest"
 )
 
-// schemaName returns a fresh schema name for t.
-func schemaName(t *testing.T) string {
-	return "t_" + strings.ToLower(parley.NewID())
-}
-
-// mustOpen opens a store in a schema of its own, dropped after the test.
+// mustOpen opens a store in schema, closed after the test.
 func mustOpen(t *testing.T, dsn, schema string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), dsn, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		if conn, err := pgx.Connect(context.Background(), dsn); err == nil {
-			conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
-			conn.Close(context.Background())
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
+// schemaName returns a fresh schema, dropped after the test.
+func schemaName(t *testing.T, dsn string) string { return testenv.PostgresSchema(t, dsn) }
+
 func TestStore(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
-	storetest.Run(t, func(t *testing.T) parley.Store { return mustOpen(t, dsn, schemaName(t)) })
+	storetest.Run(t, func(t *testing.T) parley.Store { return mustOpen(t, dsn, schemaName(t, dsn)) })
 }
 
 // Ensure nodes starting at once on one database migrate it exactly once.
 func TestConcurrentMigrations(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
-	schema := schemaName(t)
+	schema := schemaName(t, dsn)
 	var wg sync.WaitGroup
 	errs := make(chan error, 5)
 	for i := 0; i < 5; i++ {

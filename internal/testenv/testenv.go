@@ -5,6 +5,11 @@
 package testenv
 
 import (
+	"context"
+	"crypto/rand"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 	"net"
 	"net/url"
 	"os"
@@ -129,4 +134,19 @@ func Listening(rawURL string) bool {
 	}
 	c.Close()
 	return true
+}
+
+// PostgresSchema returns the name of a fresh schema for one test's store on
+// dsn, dropped with everything in it when the test ends (after cleanups
+// registered later, such as closing the store).
+func PostgresSchema(t testing.TB, dsn string) string {
+	t.Helper()
+	schema := "t_" + strings.ToLower(rand.Text()[:16])
+	t.Cleanup(func() {
+		if conn, err := pgx.Connect(context.Background(), dsn); err == nil {
+			conn.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+			conn.Close(context.Background())
+		}
+	})
+	return schema
 }
