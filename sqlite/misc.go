@@ -78,7 +78,7 @@ func (s *Store) ConsumeToken(ctx context.Context, id string, expires time.Time) 
 }
 
 func (s *Store) PurgeTokens(ctx context.Context, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM consumed_tokens WHERE expires < ?`, now.UnixMilli())
+	err := s.exec(ctx, `DELETE FROM consumed_tokens WHERE expires < ?`, now.UnixMilli())
 	return wrap("PurgeTokens", err)
 }
 

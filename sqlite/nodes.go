@@ -13,7 +13,7 @@ import (
 const nowMillis = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`
 
 func (s *Store) Heartbeat(ctx context.Context, node string, fenced bool) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO nodes (id, heartbeat, fenced) VALUES (?, `+nowMillis+`, ?)
+	err := s.exec(ctx, `INSERT INTO nodes (id, heartbeat, fenced) VALUES (?, `+nowMillis+`, ?)
 		ON CONFLICT (id) DO UPDATE SET heartbeat = excluded.heartbeat, fenced = excluded.fenced`, node, fenced)
 	return wrap("Heartbeat", err)
 }
@@ -24,7 +24,7 @@ func (s *Store) LiveNodes(ctx context.Context, lease time.Duration) ([]string, e
 }
 
 func (s *Store) RemoveNode(ctx context.Context, node string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM nodes WHERE id = ?`, node)
+	err := s.exec(ctx, `DELETE FROM nodes WHERE id = ?`, node)
 	return wrap("RemoveNode", err)
 }
 

@@ -31,6 +31,13 @@ var migrations embed.FS
 // Store is a parley.Store on SQLite.
 type Store struct {
 	db *sql.DB
+	// writer admits one write at a time from this process. SQLite has one
+	// writer anyway; without this, concurrent writers wait in its busy
+	// handler, which sleeps and retries with no order, so under a storm of
+	// handshakes (each spends its token with a write) one could starve past
+	// busy_timeout and fail with SQLITE_BUSY. Waiting here is in order and
+	// gives up with the caller's context.
+	writer chan struct{}
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -49,7 +56,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, writer: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -115,6 +122,11 @@ func (s *Store) migrate(ctx context.Context) error {
 // outbox entries of ctx (see parley.WithOutbox) and extra are appended in
 // the same transaction.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error, extra ...*parley.OutboxEntry) error {
+	release, err := s.write(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -127,6 +139,27 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error, extra ...*parley
 		return err
 	}
 	return tx.Commit()
+}
+
+// write waits for this process's turn to write; release ends it.
+func (s *Store) write(ctx context.Context) (release func(), err error) {
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exec runs one write statement outside a transaction, in its turn.
+func (s *Store) exec(ctx context.Context, query string, args ...any) error {
+	release, err := s.write(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = s.db.ExecContext(ctx, query, args...)
+	return err
 }
 
 // wrap turns driver errors into parley errors: *parley.Error passes through,
