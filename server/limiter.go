@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"golang.org/x/time/rate"
@@ -27,6 +28,7 @@ type Limiter struct {
 	rates    map[string]float64 // "api/op" -> calls per second
 	defaults map[string]float64 // api -> calls per second of an operation not in rates
 	scale    float64
+	now      func() time.Time
 
 	mu      sync.Mutex
 	buckets map[bucketKey]*rate.Limiter
@@ -40,7 +42,7 @@ type bucketKey struct {
 // NewLimiter returns a limiter for the given per-API rates, multiplied by
 // scale (1 enforces the AWS quotas; 0 disables throttling).
 func NewLimiter(rates map[string]map[string]float64, scale float64) *Limiter {
-	l := &Limiter{rates: map[string]float64{}, defaults: map[string]float64{}, scale: scale, buckets: map[bucketKey]*rate.Limiter{}}
+	l := &Limiter{rates: map[string]float64{}, defaults: map[string]float64{}, scale: scale, now: time.Now, buckets: map[bucketKey]*rate.Limiter{}}
 	for api, ops := range rates {
 		for op, r := range ops {
 			l.rates[api+"/"+op] = r
@@ -48,6 +50,10 @@ func NewLimiter(rates map[string]map[string]float64, scale float64) *Limiter {
 	}
 	return l
 }
+
+// SetClock makes the buckets refill by now (parley's clock, which tests
+// pin). Call it before use.
+func (l *Limiter) SetClock(now func() time.Time) { l.now = now }
 
 // SetDefault sets the rate, in calls per second, of each operation of api
 // that has none of its own (0: those are not throttled). Call it before use.
@@ -72,7 +78,7 @@ func (l *Limiter) Allow(ctx context.Context, api, op string) error {
 		l.buckets[k] = b
 	}
 	l.mu.Unlock()
-	if !b.Allow() {
+	if !b.AllowN(l.now(), 1) {
 		return &parley.Error{Kind: parley.KindThrottled, Message: "Rate exceeded for " + op, Limit: int(r * l.scale),
 			Resource: &parley.Resource{Type: parley.ResourceRoom, ID: op}}
 	}

@@ -227,6 +227,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	limiter.SetDefault("chime", c.ChimeRate)
+	limiter.SetClock(m.Clock.Now)
 	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
 		ControlRate: c.ControlRate, ControlBurst: c.ControlBurst,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
