@@ -103,6 +103,9 @@ func (p *poller) close() { unix.Close(p.epfd) }
 // readable reports whether c's socket has bytes to read (or has reached its
 // end, which a read then reports), without blocking.
 func readable(c *conn) bool {
+	if c.raw == nil {
+		return true // no socket to look at: the reader blocks as it always did
+	}
 	var err error
 	var b [1]byte
 	c.raw.Read(func(fd uintptr) bool {
