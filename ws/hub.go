@@ -350,24 +350,29 @@ func (h *Hub) remove(c *conn) {
 // roomEvent delivers room traffic from the bus to local connections.
 func (h *Hub) roomEvent(r *room, ev parley.Event) {
 	if ev.Type == parley.EventMessage || ev.Type == parley.EventEvent {
-		n := h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)))
+		n := h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)), "")
 		h.stats.delivered(APIIVS, ev.Type, n)
 	}
 }
 
 // broadcast queues a compiled frame to every local connection of a room
-// and returns how many it reached.
-func (h *Hub) broadcast(key roomKey, frame []byte) int {
+// but those of user except ("" for none: every user has an ID), and
+// returns how many it reached.
+func (h *Hub) broadcast(key roomKey, frame []byte, except string) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	r := h.rooms[key]
 	if r == nil {
 		return 0
 	}
+	n := 0
 	for c := range r.conns {
-		c.send(frame)
+		if c.user != except {
+			c.send(frame)
+			n++
+		}
 	}
-	return len(r.conns)
+	return n
 }
 
 // conns returns the local connections of a room, or of one user in it.
@@ -451,7 +456,7 @@ func (h *Hub) apply(cmd parley.Command) []pending {
 			// The notice goes to everyone in the room, the target included, before the target is closed.
 			notice := compile(ws.OpText, eventFrame(parley.DisconnectNotice(one)))
 			targets := h.conns(k, cmd.User)
-			h.broadcastExcept(k, cmd.User, notice)
+			h.broadcast(k, notice, cmd.User)
 			for _, c := range targets {
 				waits = append(waits, pending{c, c.revoke(ws.StatusNormalClosure, "disconnected", notice)})
 			}
@@ -497,19 +502,6 @@ func (h *Hub) reloadRoom(key roomKey) {
 		return
 	}
 	r.setInfo(info)
-}
-
-// broadcastExcept queues a frame to a room's local connections but user's.
-func (h *Hub) broadcastExcept(key roomKey, user string, frame []byte) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if r := h.rooms[key]; r != nil {
-		for c := range r.conns {
-			if c.user != user {
-				c.send(frame)
-			}
-		}
-	}
 }
 
 // userRooms returns the rooms of scope where user has local connections.
