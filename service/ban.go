@@ -52,7 +52,7 @@ func banDetail(b *parley.Ban) string {
 // connection it covers is closed, on every node, before CreateBan returns
 // (see package control). If that cannot be confirmed the call fails
 // (KindUnavailable), the ban stands, and the command is still carried out.
-func (s *Service) CreateBan(ctx context.Context, in CreateBanInput) (*parley.Ban, error) {
+func (s *Rooms) CreateBan(ctx context.Context, in CreateBanInput) (*parley.Ban, error) {
 	sc, roomID, err := banRoom(ctx, in.Room)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (s *Service) CreateBan(ctx context.Context, in CreateBanInput) (*parley.Ban
 
 // DeleteBan lifts a ban at once: a new token connects. room nil names the
 // ban from every room. KindNotFound when no such ban is in force.
-func (s *Service) DeleteBan(ctx context.Context, room *parley.ParsedARN, userID string) error {
+func (s *Rooms) DeleteBan(ctx context.Context, room *parley.ParsedARN, userID string) error {
 	sc, roomID, err := banRoom(ctx, room)
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ type ListBansInput struct {
 }
 
 // ListBans lists the caller's bans in force, newest first.
-func (s *Service) ListBans(ctx context.Context, in ListBansInput) ([]*parley.Ban, string, error) {
+func (s *Rooms) ListBans(ctx context.Context, in ListBansInput) ([]*parley.Ban, string, error) {
 	sc, roomID, err := banRoom(ctx, in.Room)
 	if err != nil {
 		return nil, "", err
@@ -120,7 +120,7 @@ func (s *Service) ListBans(ctx context.Context, in ListBansInput) ([]*parley.Ban
 }
 
 // banned returns KindForbidden naming the ban if userID may not enter the room now.
-func (s *Service) banned(ctx context.Context, sc parley.Scope, roomID, userID string) error {
+func (s *Rooms) banned(ctx context.Context, sc parley.Scope, roomID, userID string) error {
 	b, err := s.Store.ActiveBan(ctx, sc, roomID, userID, s.Clock.Now())
 	switch {
 	case err == nil:

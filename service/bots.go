@@ -42,7 +42,7 @@ type BotSender struct {
 }
 
 // sendBot delivers ev to bot b in the background, if b listens.
-func (s *Service) sendBot(b *parley.Bot, ev BotEvent) {
+func (s *ChimeRooms) sendBot(b *parley.Bot, ev BotEvent) {
 	target := b.EventsEndpoint
 	if target == "" {
 		target = b.EventsLambda
@@ -64,7 +64,7 @@ func botEvent(typ, roomID string, at string) BotEvent {
 }
 
 // botEvent tells memberID, if it is a bot, that it joined or left a room.
-func (s *Service) botEvent(ctx context.Context, aws, accountID, roomID, memberID, typ string) {
+func (s *ChimeRooms) botEvent(ctx context.Context, aws, accountID, roomID, memberID, typ string) {
 	b, err := s.Store.Bot(ctx, aws, accountID, memberID)
 	if err != nil {
 		return // not a bot
@@ -73,7 +73,7 @@ func (s *Service) botEvent(ctx context.Context, aws, accountID, roomID, memberID
 }
 
 // deliverToBots sends a posted message to the room's bots, but its sender.
-func (s *Service) deliverToBots(ctx context.Context, m *parley.ChimeMessage) {
+func (s *ChimeRooms) deliverToBots(ctx context.Context, m *parley.ChimeMessage) {
 	bots, err := s.Store.RoomMembers(ctx, m.AwsAccountID, m.AccountID, m.RoomID, parley.MemberBot)
 	if err != nil {
 		s.Log.Error("listing room bots", "room", m.RoomID, "err", err)
@@ -95,7 +95,7 @@ func (s *Service) deliverToBots(ctx context.Context, m *parley.ChimeMessage) {
 }
 
 // PostAsBot posts content to a room as the bot holding token.
-func (s *Service) PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error) {
+func (s *ChimeRooms) PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error) {
 	b, err := s.Store.BotByToken(ctx, token)
 	if parley.KindOf(err) == parley.KindNotFound {
 		return nil, parley.Errorf(parley.KindUnauthenticated, "invalid bot security token")

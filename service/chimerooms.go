@@ -11,6 +11,40 @@ import (
 	"github.com/parley-chat/parley/control"
 )
 
+// ChimeRooms is Chime's chat rooms: rooms, memberships, messages,
+// retention and bots.
+type ChimeRooms struct {
+	*Core
+	Store ChimeRoomStore
+	Bus   parley.Bus
+	Chime ChimeOptions
+}
+
+// ChimeRoomStore is what ChimeRooms reads and writes.
+type ChimeRoomStore interface {
+	ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error)
+	UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
+	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
+	CreateChimeRoom(ctx context.Context, r *parley.ChimeRoom, max int) (_ *parley.ChimeRoom, created bool, _ error)
+	ChimeRoom(ctx context.Context, aws, account, id string) (*parley.ChimeRoom, error)
+	ListChimeRooms(ctx context.Context, aws, account, memberID string, p parley.Page) (_ []*parley.ChimeRoom, next string, _ error)
+	UpdateChimeRoom(ctx context.Context, aws, account, id string, fn func(*parley.ChimeRoom) error) (*parley.ChimeRoom, error)
+	DeleteChimeRoom(ctx context.Context, aws, account, id string) error
+	AddMembership(ctx context.Context, m *parley.RoomMembership, max int) error
+	Membership(ctx context.Context, aws, account, room, member string) (*parley.RoomMembership, error)
+	ListMemberships(ctx context.Context, aws, account, room string, p parley.Page) (_ []*parley.RoomMembership, next string, _ error)
+	UpdateMembership(ctx context.Context, aws, account, room, member string, fn func(*parley.RoomMembership) error) (*parley.RoomMembership, error)
+	DeleteMembership(ctx context.Context, aws, account, room, member string) error
+	RoomMembers(ctx context.Context, aws, account, room, memberType string) ([]string, error)
+	CreateBot(ctx context.Context, b *parley.Bot, max int) error
+	Bot(ctx context.Context, aws, account, id string) (*parley.Bot, error)
+	BotByToken(ctx context.Context, token string) (*parley.Bot, error)
+	ListBots(ctx context.Context, aws, account string, p parley.Page) (_ []*parley.Bot, next string, _ error)
+	UpdateBot(ctx context.Context, aws, account, id string, fn func(*parley.Bot) error) (*parley.Bot, error)
+	AppendMessage(ctx context.Context, m *parley.ChimeMessage) error
+	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*parley.ChimeMessage, error)
+}
+
 // callerARN is the caller as Chime shows it in CreatedBy and InvitedBy.
 func callerARN(ctx context.Context) string {
 	p, _ := parley.PrincipalFromContext(ctx)
@@ -19,8 +53,8 @@ func callerARN(ctx context.Context) string {
 
 // enterprise returns the caller's AWS account after checking, in strict
 // mode, that the Chime account may use rooms and bots (Enterprise only).
-func (s *Service) enterprise(ctx context.Context, accountID string) (string, error) {
-	aws, a, err := s.account(ctx, accountID)
+func (s *ChimeRooms) enterprise(ctx context.Context, accountID string) (string, error) {
+	aws, a, err := chimeAccount(ctx, s.Store, accountID)
 	if err != nil {
 		return "", err
 	}
@@ -31,7 +65,7 @@ func (s *Service) enterprise(ctx context.Context, accountID string) (string, err
 }
 
 // CreateChimeRoom creates a room, or returns the one created earlier with the same client token.
-func (s *Service) CreateChimeRoom(ctx context.Context, accountID, name, clientToken string) (*parley.ChimeRoom, error) {
+func (s *ChimeRooms) CreateChimeRoom(ctx context.Context, accountID, name, clientToken string) (*parley.ChimeRoom, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -43,7 +77,7 @@ func (s *Service) CreateChimeRoom(ctx context.Context, accountID, name, clientTo
 }
 
 // GetChimeRoom returns a room.
-func (s *Service) GetChimeRoom(ctx context.Context, accountID, roomID string) (*parley.ChimeRoom, error) {
+func (s *ChimeRooms) GetChimeRoom(ctx context.Context, accountID, roomID string) (*parley.ChimeRoom, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -52,7 +86,7 @@ func (s *Service) GetChimeRoom(ctx context.Context, accountID, roomID string) (*
 }
 
 // ListChimeRooms lists an account's rooms, or memberID's.
-func (s *Service) ListChimeRooms(ctx context.Context, accountID, memberID string, p parley.Page) ([]*parley.ChimeRoom, string, error) {
+func (s *ChimeRooms) ListChimeRooms(ctx context.Context, accountID, memberID string, p parley.Page) ([]*parley.ChimeRoom, string, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, "", err
@@ -64,7 +98,7 @@ func (s *Service) ListChimeRooms(ctx context.Context, accountID, memberID string
 }
 
 // UpdateChimeRoom renames a room.
-func (s *Service) UpdateChimeRoom(ctx context.Context, accountID, roomID string, name *string) (*parley.ChimeRoom, error) {
+func (s *ChimeRooms) UpdateChimeRoom(ctx context.Context, accountID, roomID string, name *string) (*parley.ChimeRoom, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -80,7 +114,7 @@ func (s *Service) UpdateChimeRoom(ctx context.Context, accountID, roomID string,
 
 // DeleteChimeRoom deletes a room and its memberships; delivery to its
 // members' devices ends, on every node, before it returns.
-func (s *Service) DeleteChimeRoom(ctx context.Context, accountID, roomID string) error {
+func (s *ChimeRooms) DeleteChimeRoom(ctx context.Context, accountID, roomID string) error {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return err
@@ -90,7 +124,7 @@ func (s *Service) DeleteChimeRoom(ctx context.Context, accountID, roomID string)
 }
 
 // resolveMember finds the user or bot memberID of the account.
-func (s *Service) resolveMember(ctx context.Context, aws, accountID, memberID string) (*parley.RoomMembership, error) {
+func (s *ChimeRooms) resolveMember(ctx context.Context, aws, accountID, memberID string) (*parley.RoomMembership, error) {
 	m := &parley.RoomMembership{AwsAccountID: aws, AccountID: accountID, MemberID: memberID}
 	u, err := s.Store.ChimeUser(ctx, aws, accountID, memberID)
 	if err == nil {
@@ -116,7 +150,7 @@ func (s *Service) resolveMember(ctx context.Context, aws, accountID, memberID st
 
 // CreateRoomMembership adds a user or bot to a room; the member's devices
 // receive the room from the moment the call returns.
-func (s *Service) CreateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
+func (s *ChimeRooms) CreateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -152,7 +186,7 @@ type MembershipItem struct {
 }
 
 // BatchCreateRoomMembership adds each member; failures are reported per item.
-func (s *Service) BatchCreateRoomMembership(ctx context.Context, accountID, roomID string, items []MembershipItem) ([]MemberError, error) {
+func (s *ChimeRooms) BatchCreateRoomMembership(ctx context.Context, accountID, roomID string, items []MembershipItem) ([]MemberError, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -177,7 +211,7 @@ func (s *Service) BatchCreateRoomMembership(ctx context.Context, accountID, room
 }
 
 // ListRoomMemberships lists a room's members.
-func (s *Service) ListRoomMemberships(ctx context.Context, accountID, roomID string, p parley.Page) ([]*parley.RoomMembership, string, error) {
+func (s *ChimeRooms) ListRoomMemberships(ctx context.Context, accountID, roomID string, p parley.Page) ([]*parley.RoomMembership, string, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, "", err
@@ -189,7 +223,7 @@ func (s *Service) ListRoomMemberships(ctx context.Context, accountID, roomID str
 }
 
 // UpdateRoomMembership changes a user member's role (bots have none).
-func (s *Service) UpdateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
+func (s *ChimeRooms) UpdateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -209,7 +243,7 @@ func (s *Service) UpdateRoomMembership(ctx context.Context, accountID, roomID, m
 // DeleteRoomMembership removes a member. When it returns, the member's
 // devices no longer receive the room's messages and cannot post to it, on
 // every node; they are told, and so are the remaining members.
-func (s *Service) DeleteRoomMembership(ctx context.Context, accountID, roomID, memberID string) (err error) {
+func (s *ChimeRooms) DeleteRoomMembership(ctx context.Context, accountID, roomID, memberID string) (err error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return err
@@ -235,7 +269,7 @@ func newSecurityToken() string {
 }
 
 // CreateBot creates a bot; at most 10 per account.
-func (s *Service) CreateBot(ctx context.Context, accountID, displayName, domain string) (*parley.Bot, error) {
+func (s *ChimeRooms) CreateBot(ctx context.Context, accountID, displayName, domain string) (*parley.Bot, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -250,7 +284,7 @@ func (s *Service) CreateBot(ctx context.Context, accountID, displayName, domain 
 }
 
 // GetBot returns a bot.
-func (s *Service) GetBot(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
+func (s *ChimeRooms) GetBot(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -259,7 +293,7 @@ func (s *Service) GetBot(ctx context.Context, accountID, botID string) (*parley.
 }
 
 // ListBots lists an account's bots.
-func (s *Service) ListBots(ctx context.Context, accountID string, p parley.Page) ([]*parley.Bot, string, error) {
+func (s *ChimeRooms) ListBots(ctx context.Context, accountID string, p parley.Page) ([]*parley.Bot, string, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, "", err
@@ -271,7 +305,7 @@ func (s *Service) ListBots(ctx context.Context, accountID string, p parley.Page)
 }
 
 // UpdateBot applies fn to a bot and stamps UpdateTime.
-func (s *Service) UpdateBot(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error) {
+func (s *ChimeRooms) UpdateBot(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -287,12 +321,12 @@ func (s *Service) UpdateBot(ctx context.Context, accountID, botID string, fn fun
 }
 
 // RegenerateSecurityToken gives a bot a new security token; the old one stops working.
-func (s *Service) RegenerateSecurityToken(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
+func (s *ChimeRooms) RegenerateSecurityToken(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
 	return s.UpdateBot(ctx, accountID, botID, func(b *parley.Bot) error { b.SecurityToken = newSecurityToken(); return nil })
 }
 
 // RetentionSettings returns the account's chat retention.
-func (s *Service) RetentionSettings(ctx context.Context, accountID string) (*parley.ChimeAccount, error) {
+func (s *ChimeRooms) RetentionSettings(ctx context.Context, accountID string) (*parley.ChimeAccount, error) {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -301,7 +335,7 @@ func (s *Service) RetentionSettings(ctx context.Context, accountID string) (*par
 }
 
 // PutRetentionSettings sets the account's chat retention; zero turns it off.
-func (s *Service) PutRetentionSettings(ctx context.Context, accountID string, roomDays, conversationDays int) error {
+func (s *ChimeRooms) PutRetentionSettings(ctx context.Context, accountID string, roomDays, conversationDays int) error {
 	aws, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return err
@@ -317,7 +351,7 @@ func (s *Service) PutRetentionSettings(ctx context.Context, accountID string, ro
 // bot): it is kept in the room's history and delivered to the devices of
 // every member, on every node, and to the room's bots. A sender who is not
 // a member is refused.
-func (s *Service) PostMessage(ctx context.Context, aws, accountID, roomID, senderID, requestID, content string) (*parley.ChimeMessage, error) {
+func (s *ChimeRooms) PostMessage(ctx context.Context, aws, accountID, roomID, senderID, requestID, content string) (*parley.ChimeMessage, error) {
 	m, err := s.Store.Membership(ctx, aws, accountID, roomID, senderID)
 	if parley.KindOf(err) == parley.KindNotFound {
 		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", roomID)
@@ -342,7 +376,7 @@ func (s *Service) PostMessage(ctx context.Context, aws, accountID, roomID, sende
 
 // RoomHistory returns a room's recent messages for one of its members,
 // within the account's retention.
-func (s *Service) RoomHistory(ctx context.Context, aws, accountID, roomID, memberID string, limit int) ([]*parley.ChimeMessage, error) {
+func (s *ChimeRooms) RoomHistory(ctx context.Context, aws, accountID, roomID, memberID string, limit int) ([]*parley.ChimeMessage, error) {
 	if _, err := s.Store.Membership(ctx, aws, accountID, roomID, memberID); err != nil {
 		if parley.KindOf(err) == parley.KindNotFound {
 			return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", roomID)

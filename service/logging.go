@@ -6,8 +6,24 @@ import (
 	"github.com/parley-chat/parley"
 )
 
+// Logging is IVS Chat's logging configurations.
+type Logging struct {
+	*Core
+	Store  LoggingStore
+	Limits Limits
+}
+
+// LoggingStore is what Logging reads and writes.
+type LoggingStore interface {
+	CreateLoggingConfiguration(ctx context.Context, c *parley.LoggingConfiguration, max int) error
+	LoggingConfiguration(ctx context.Context, s parley.Scope, id string) (*parley.LoggingConfiguration, error)
+	UpdateLoggingConfiguration(ctx context.Context, s parley.Scope, id string, u parley.LoggingConfigurationUpdate) (*parley.LoggingConfiguration, error)
+	DeleteLoggingConfiguration(ctx context.Context, s parley.Scope, id string) error
+	ListLoggingConfigurations(ctx context.Context, s parley.Scope, p parley.Page) (_ []*parley.LoggingConfiguration, next string, _ error)
+}
+
 // CreateLoggingConfiguration creates a logging configuration; it is ACTIVE at once.
-func (s *Service) CreateLoggingConfiguration(ctx context.Context, name string, dest parley.Destination, tags map[string]string) (*parley.LoggingConfiguration, error) {
+func (s *Logging) CreateLoggingConfiguration(ctx context.Context, name string, dest parley.Destination, tags map[string]string) (*parley.LoggingConfiguration, error) {
 	sc, err := scope(ctx)
 	if err != nil {
 		return nil, err
@@ -25,7 +41,7 @@ func (s *Service) CreateLoggingConfiguration(ctx context.Context, name string, d
 }
 
 // GetLoggingConfiguration returns one of the caller's logging configurations.
-func (s *Service) GetLoggingConfiguration(ctx context.Context, arn parley.ParsedARN) (*parley.LoggingConfiguration, error) {
+func (s *Logging) GetLoggingConfiguration(ctx context.Context, arn parley.ParsedARN) (*parley.LoggingConfiguration, error) {
 	sc, err := resolve(ctx, arn, "logging-configuration")
 	if err != nil {
 		return nil, err
@@ -34,7 +50,7 @@ func (s *Service) GetLoggingConfiguration(ctx context.Context, arn parley.Parsed
 }
 
 // UpdateLoggingConfiguration changes the name or destination.
-func (s *Service) UpdateLoggingConfiguration(ctx context.Context, arn parley.ParsedARN, name *string, dest *parley.Destination) (*parley.LoggingConfiguration, error) {
+func (s *Logging) UpdateLoggingConfiguration(ctx context.Context, arn parley.ParsedARN, name *string, dest *parley.Destination) (*parley.LoggingConfiguration, error) {
 	sc, err := resolve(ctx, arn, "logging-configuration")
 	if err != nil {
 		return nil, err
@@ -43,7 +59,7 @@ func (s *Service) UpdateLoggingConfiguration(ctx context.Context, arn parley.Par
 }
 
 // DeleteLoggingConfiguration deletes it and detaches it from every room.
-func (s *Service) DeleteLoggingConfiguration(ctx context.Context, arn parley.ParsedARN) error {
+func (s *Logging) DeleteLoggingConfiguration(ctx context.Context, arn parley.ParsedARN) error {
 	sc, err := resolve(ctx, arn, "logging-configuration")
 	if err != nil {
 		return err
@@ -52,7 +68,7 @@ func (s *Service) DeleteLoggingConfiguration(ctx context.Context, arn parley.Par
 }
 
 // ListLoggingConfigurations lists the caller's logging configurations.
-func (s *Service) ListLoggingConfigurations(ctx context.Context, p parley.Page) ([]*parley.LoggingConfiguration, string, error) {
+func (s *Logging) ListLoggingConfigurations(ctx context.Context, p parley.Page) ([]*parley.LoggingConfiguration, string, error) {
 	sc, err := scope(ctx)
 	if err != nil {
 		return nil, "", err
@@ -61,28 +77,4 @@ func (s *Service) ListLoggingConfigurations(ctx context.Context, p parley.Page) 
 		p.MaxResults = 50
 	}
 	return s.Store.ListLoggingConfigurations(ctx, sc, p)
-}
-
-// Tags returns the tags of a room or logging configuration.
-func (s *Service) Tags(ctx context.Context, arn parley.ParsedARN) (map[string]string, error) {
-	if _, err := resolve(ctx, arn, arn.Kind); err != nil {
-		return nil, err
-	}
-	return s.Store.Tags(ctx, arn)
-}
-
-// TagResource adds or overwrites tags.
-func (s *Service) TagResource(ctx context.Context, arn parley.ParsedARN, tags map[string]string) error {
-	if _, err := resolve(ctx, arn, arn.Kind); err != nil {
-		return err
-	}
-	return s.Store.UpdateTags(ctx, arn, tags, nil, parley.MaxTagsPerResource)
-}
-
-// UntagResource removes tags; keys that are not set are ignored.
-func (s *Service) UntagResource(ctx context.Context, arn parley.ParsedARN, keys []string) error {
-	if _, err := resolve(ctx, arn, arn.Kind); err != nil {
-		return err
-	}
-	return s.Store.UpdateTags(ctx, arn, nil, keys, parley.MaxTagsPerResource)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // room checks the ARN and that the room exists.
-func (s *Service) room(ctx context.Context, arn parley.ParsedARN) (parley.Scope, error) {
+func (s *Rooms) room(ctx context.Context, arn parley.ParsedARN) (parley.Scope, error) {
 	sc, err := resolve(ctx, arn, "room")
 	if err != nil {
 		return sc, err
@@ -18,7 +18,7 @@ func (s *Service) room(ctx context.Context, arn parley.ParsedARN) (parley.Scope,
 }
 
 // SendEvent broadcasts an application event to a room and returns its ID.
-func (s *Service) SendEvent(ctx context.Context, arn parley.ParsedARN, name string, attrs map[string]string) (string, error) {
+func (s *Rooms) SendEvent(ctx context.Context, arn parley.ParsedARN, name string, attrs map[string]string) (string, error) {
 	sc, err := s.room(ctx, arn)
 	if err != nil {
 		return "", err
@@ -31,7 +31,7 @@ func (s *Service) SendEvent(ctx context.Context, arn parley.ParsedARN, name stri
 }
 
 // DeleteMessage tells a room's clients to remove a message; it returns the operation ID.
-func (s *Service) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messageID, reason string) (string, error) {
+func (s *Rooms) DeleteMessage(ctx context.Context, arn parley.ParsedARN, messageID, reason string) (string, error) {
 	sc, err := s.room(ctx, arn)
 	if err != nil {
 		return "", err
@@ -55,7 +55,7 @@ func busError(err error) error {
 // DisconnectUser tells the room that userID is disconnected and closes every
 // connection of that user in that room, on every node, before it returns.
 // It is not a ban: a new token connects.
-func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, userID, reason string) error {
+func (s *Rooms) DisconnectUser(ctx context.Context, arn parley.ParsedARN, userID, reason string) error {
 	sc, err := s.room(ctx, arn)
 	if err != nil {
 		s.audit(ctx, "DisconnectUser", arn.Scope.ARN(arn.Kind, arn.ID)+" user "+userID, err)
@@ -66,7 +66,7 @@ func (s *Service) DisconnectUser(ctx context.Context, arn parley.ParsedARN, user
 
 // Disconnect is DisconnectUser for a room already resolved; requestID is the
 // messaging request that asked for it, if any, and travels with the notice.
-func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
+func (s *Rooms) Disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string) error {
 	err := s.disconnect(ctx, sc, roomID, userID, reason, requestID, nil)
 	s.audit(ctx, "DisconnectUser", sc.ARN("room", roomID)+" user "+userID, err)
 	return err
@@ -76,7 +76,7 @@ func (s *Service) Disconnect(ctx context.Context, sc parley.Scope, roomID, userI
 // every room of sc) on every node, after aws:DISCONNECT_USER to the room.
 // write, if not nil, is the change the command enforces (a ban): both
 // commit together. DisconnectUser and CreateBan share it.
-func (s *Service) disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string, write func(context.Context) error) error {
+func (s *Rooms) disconnect(ctx context.Context, sc parley.Scope, roomID, userID, reason, requestID string, write func(context.Context) error) error {
 	cmd := parley.Command{ID: parley.NewID(), Op: parley.OpDisconnectUser, Scope: sc, Room: roomID, User: userID,
 		Reason: reason, RequestID: requestID, Time: s.Clock.Now()}
 	err := s.Control.Do(ctx, write, cmd)

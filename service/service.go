@@ -56,11 +56,26 @@ type ChatLog interface {
 	Record(ctx context.Context, ev parley.Event)
 }
 
-// Service is parley's IVS Chat operations.
-type Service struct {
+// Core is what every domain service shares: the clock, the log, the
+// control plane that carries revocations out, and the audit trail.
+type Core struct {
+	Control Control
+	Clock   parley.Clock
+	Log     *slog.Logger
+	// Audit receives the record of every revocation and moderation call.
+	Audit AuditWriter
+}
+
+// AuditWriter is where audit records are written.
+type AuditWriter interface {
+	AppendAudit(ctx context.Context, r *parley.AuditRecord) error
+}
+
+// Config is what New builds the services from.
+type Config struct {
 	Store   parley.Store
 	Bus     parley.Bus
-	Control Control
+	Control Control // may be set later, on Core, when the control plane needs the services first
 	Clock   parley.Clock
 	Tokens  *chattoken.Sealer
 	Limits  Limits
@@ -69,6 +84,31 @@ type Service struct {
 	ChatLog ChatLog
 	// Chime tunes the Chime operations.
 	Chime ChimeOptions
+}
+
+// Services are parley's operations, one service per domain, sharing Core.
+type Services struct {
+	Core       *Core
+	Rooms      *Rooms      // IVS rooms, chat tokens, moderation and bans
+	Logging    *Logging    // IVS logging configurations
+	Tags       *Tags       // tags of IVS resources
+	Accounts   *Accounts   // Chime accounts, users and their sessions
+	ChimeRooms *ChimeRooms // Chime rooms, memberships, messages and bots
+	AuditLog   *AuditLog   // the audit trail
+}
+
+// New builds every service over one store and bus.
+func New(c Config) *Services {
+	core := &Core{Control: c.Control, Clock: c.Clock, Log: c.Log, Audit: c.Store}
+	return &Services{
+		Core:       core,
+		Rooms:      &Rooms{Core: core, Store: c.Store, Bus: c.Bus, Tokens: c.Tokens, Limits: c.Limits, ChatLog: c.ChatLog},
+		Logging:    &Logging{Core: core, Store: c.Store, Limits: c.Limits},
+		Tags:       &Tags{Store: c.Store},
+		Accounts:   &Accounts{Core: core, Store: c.Store, Chime: c.Chime},
+		ChimeRooms: &ChimeRooms{Core: core, Store: c.Store, Bus: c.Bus, Chime: c.Chime},
+		AuditLog:   &AuditLog{Store: c.Store},
+	}
 }
 
 // scope returns the caller's tenant; a missing principal is a programming error.
@@ -111,12 +151,12 @@ func kindName(kind string) string {
 //
 // It is logged before it is published: a client that has received it may
 // already send what comes next, and the log must keep the room's order.
-func (s *Service) PublishRoom(ctx context.Context, ev parley.Event) error {
+func (s *Rooms) PublishRoom(ctx context.Context, ev parley.Event) error {
 	s.record(ctx, ev)
 	return s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev)
 }
 
-func (s *Service) record(ctx context.Context, ev parley.Event) {
+func (s *Rooms) record(ctx context.Context, ev parley.Event) {
 	if s.ChatLog != nil {
 		s.ChatLog.Record(ctx, ev)
 	}
@@ -126,19 +166,19 @@ func (s *Service) record(ctx context.Context, ev parley.Event) {
 // by the caller's access key (or, for a chat client, "chat:<userId>"). It
 // is written even if the caller hung up: the revocation went ahead. A
 // failure to record is logged: it must not undo a revocation that happened.
-func (s *Service) audit(ctx context.Context, action, target string, result error) {
+func (s *Core) audit(ctx context.Context, action, target string, result error) {
 	s.auditDetail(ctx, action, target, "", result)
 }
 
 // auditDetail is audit with more to say than the target, such as a ban's reason and duration.
-func (s *Service) auditDetail(ctx context.Context, action, target, detail string, result error) {
+func (s *Core) auditDetail(ctx context.Context, action, target, detail string, result error) {
 	ctx = context.WithoutCancel(ctx)
 	p, _ := parley.PrincipalFromContext(ctx)
 	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: p.AccessKeyID, Action: action, Target: target, Detail: detail, Result: "ok"}
 	if result != nil {
 		r.Result = parley.AsError(result).Message
 	}
-	if err := s.Store.AppendAudit(ctx, r); err != nil {
+	if err := s.Audit.AppendAudit(ctx, r); err != nil {
 		s.Log.ErrorContext(ctx, "audit record lost", "action", action, "target", target, "err", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // signOut is the command that closes every device connection of userID.
-func (s *Service) signOut(aws, accountID, userID, reason string) parley.Command {
+func (s *Accounts) signOut(aws, accountID, userID, reason string) parley.Command {
 	return parley.Command{ID: parley.NewID(), Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: aws, Account: accountID},
 		Users: []string{userID}, Reason: reason, Time: s.Clock.Now()}
 }
@@ -21,7 +21,7 @@ func userTarget(accountID, userID string) string { return "account/" + accountID
 // LogoutUser signs a user out of every device: the user's sessions are
 // revoked (one row update, durable) and every live device connection is
 // closed before it returns. The user may sign in again.
-func (s *Service) LogoutUser(ctx context.Context, accountID, userID string) (err error) {
+func (s *Accounts) LogoutUser(ctx context.Context, accountID, userID string) (err error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (s *Service) LogoutUser(ctx context.Context, accountID, userID string) (err
 // revocation of its sessions are one atomic update, so no user is ever
 // suspended but able to connect, or signed out but not suspended. Then
 // every live device connection of the suspended users is closed.
-func (s *Service) BatchSuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
+func (s *Accounts) BatchSuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
 	aws, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (s *Service) BatchSuspendUser(ctx context.Context, accountID string, ids []
 
 // BatchUnsuspendUser returns suspended users to Registered; users that are
 // not suspended are left alone.
-func (s *Service) BatchUnsuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
+func (s *Accounts) BatchUnsuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
 	aws, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (s *Service) BatchUnsuspendUser(ctx context.Context, accountID string, ids 
 
 // AcceptInvitation registers an invited user, as following the e-mailed
 // invitation would (that flow has no API).
-func (s *Service) AcceptInvitation(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
+func (s *Accounts) AcceptInvitation(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, accountID, userID string
 
 // CreateDeviceSession signs a registered user in on a device: the token
 // opens the device WebSocket. Suspended and unregistered users are refused.
-func (s *Service) CreateDeviceSession(ctx context.Context, sealer *chattoken.Sealer, accountID, userID string) (string, *parley.DeviceSession, error) {
+func (s *Accounts) CreateDeviceSession(ctx context.Context, sealer *chattoken.Sealer, accountID, userID string) (string, *parley.DeviceSession, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return "", nil, err
@@ -170,16 +170,4 @@ func (s *Service) CreateDeviceSession(ctx context.Context, sealer *chattoken.Sea
 		return "", nil, parley.Internal("service.CreateDeviceSession", err)
 	}
 	return tok, d, nil
-}
-
-// ListAudit returns the caller's audit trail.
-func (s *Service) ListAudit(ctx context.Context, p parley.Page) ([]*parley.AuditRecord, string, error) {
-	aws, err := awsAccount(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	if p.MaxResults == 0 {
-		p.MaxResults = 100
-	}
-	return s.Store.ListAudit(ctx, aws, p)
 }

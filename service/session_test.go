@@ -75,7 +75,7 @@ func TestBatchSuspendStoreErrorMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer plane.Stop()
-	svc := &service.Service{Store: store, Bus: bus, Control: plane, Clock: parley.SystemClock{}, Log: log}
+	svc := service.New(service.Config{Store: store, Bus: bus, Control: plane, Clock: parley.SystemClock{}, Log: log}).Accounts
 
 	acct, err := svc.CreateChimeAccount(ctx, "Acme", parley.AccountEnterpriseLWA)
 	if err != nil {

@@ -25,7 +25,7 @@ var Principal = parley.Principal{AccessKeyID: "AKIAFUZZ", Service: "ivschat",
 	Scope: parley.Scope{AccountID: "123456789012", Region: "us-east-1"}}
 
 // Service returns a service over a fresh SQLite store, closed with tb.
-func Service(tb testing.TB) (*service.Service, *chattoken.Sealer) {
+func Service(tb testing.TB) (*service.Services, *chattoken.Sealer) {
 	tb.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "parley.db"))
 	if err != nil {
@@ -43,8 +43,8 @@ func Service(tb testing.TB) (*service.Service, *chattoken.Sealer) {
 	bus := inmem.New()
 	tb.Cleanup(func() { bus.Close(context.Background()) })
 	log := slog.New(slog.DiscardHandler)
-	return &service.Service{Store: store, Bus: bus, Control: Control(tb, store, bus, log), Clock: parley.SystemClock{}, Tokens: sealer,
-		Log: log}, sealer
+	return service.New(service.Config{Store: store, Bus: bus, Control: Control(tb, store, bus, log), Clock: parley.SystemClock{},
+		Tokens: sealer, Log: log}), sealer
 }
 
 // NoSockets is a node that holds no connection.

@@ -12,6 +12,27 @@ import (
 	"github.com/parley-chat/parley"
 )
 
+// Accounts is Chime's accounts, users and their sessions: sign-in,
+// LogoutUser and suspension.
+type Accounts struct {
+	*Core
+	Store AccountStore
+	Chime ChimeOptions
+}
+
+// AccountStore is what Accounts reads and writes.
+type AccountStore interface {
+	CreateChimeAccount(ctx context.Context, a *parley.ChimeAccount) error
+	ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error)
+	ListChimeAccounts(ctx context.Context, aws string, f parley.ChimeAccountFilter) (_ []*parley.ChimeAccount, next string, _ error)
+	UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
+	DeleteChimeAccount(ctx context.Context, aws, id string) error
+	CreateChimeUser(ctx context.Context, u *parley.ChimeUser) error
+	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
+	ListChimeUsers(ctx context.Context, aws, account string, f parley.ChimeUserFilter) (_ []*parley.ChimeUser, next string, _ error)
+	UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error)
+}
+
 // Chime licenses a new account supports, and its default.
 var (
 	defaultLicenses = []string{"Basic", "Pro"}
@@ -40,7 +61,7 @@ func newUUID() string { return uuid.NewString() }
 
 // CreateChimeAccount creates an account; typ is Team unless the parley
 // extension asked for another type.
-func (s *Service) CreateChimeAccount(ctx context.Context, name string, typ parley.ChimeAccountType) (*parley.ChimeAccount, error) {
+func (s *Accounts) CreateChimeAccount(ctx context.Context, name string, typ parley.ChimeAccountType) (*parley.ChimeAccount, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -54,7 +75,7 @@ func (s *Service) CreateChimeAccount(ctx context.Context, name string, typ parle
 }
 
 // GetChimeAccount returns one of the caller's accounts.
-func (s *Service) GetChimeAccount(ctx context.Context, id string) (*parley.ChimeAccount, error) {
+func (s *Accounts) GetChimeAccount(ctx context.Context, id string) (*parley.ChimeAccount, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -63,7 +84,7 @@ func (s *Service) GetChimeAccount(ctx context.Context, id string) (*parley.Chime
 }
 
 // ListChimeAccounts lists the caller's accounts.
-func (s *Service) ListChimeAccounts(ctx context.Context, f parley.ChimeAccountFilter) ([]*parley.ChimeAccount, string, error) {
+func (s *Accounts) ListChimeAccounts(ctx context.Context, f parley.ChimeAccountFilter) ([]*parley.ChimeAccount, string, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, "", err
@@ -75,7 +96,7 @@ func (s *Service) ListChimeAccounts(ctx context.Context, f parley.ChimeAccountFi
 }
 
 // UpdateChimeAccount changes an account's name or default license.
-func (s *Service) UpdateChimeAccount(ctx context.Context, id string, name, license *string) (*parley.ChimeAccount, error) {
+func (s *Accounts) UpdateChimeAccount(ctx context.Context, id string, name, license *string) (*parley.ChimeAccount, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -95,7 +116,7 @@ func (s *Service) UpdateChimeAccount(ctx context.Context, id string, name, licen
 }
 
 // DeleteChimeAccount deletes an account whose users are all suspended.
-func (s *Service) DeleteChimeAccount(ctx context.Context, id string) error {
+func (s *Accounts) DeleteChimeAccount(ctx context.Context, id string) error {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return err
@@ -104,7 +125,7 @@ func (s *Service) DeleteChimeAccount(ctx context.Context, id string) error {
 }
 
 // UpdateChimeAccountSettings merges the settings given.
-func (s *Service) UpdateChimeAccountSettings(ctx context.Context, id string, disableRemoteControl, enableDialOut *bool) error {
+func (s *Accounts) UpdateChimeAccountSettings(ctx context.Context, id string, disableRemoteControl, enableDialOut *bool) error {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return err
@@ -129,7 +150,7 @@ type Invite struct {
 // InviteUsers invites addresses to an account: a new address becomes an
 // Unregistered user with a pending invitation; a suspended user is restored
 // (the documented way back for Team accounts); an active user is unchanged.
-func (s *Service) InviteUsers(ctx context.Context, accountID string, emails []string, userType string) ([]Invite, error) {
+func (s *Accounts) InviteUsers(ctx context.Context, accountID string, emails []string, userType string) ([]Invite, error) {
 	aws, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -173,18 +194,25 @@ func (s *Service) InviteUsers(ctx context.Context, accountID string, emails []st
 }
 
 // account returns the caller's AWS account and the Chime account.
-func (s *Service) account(ctx context.Context, accountID string) (string, *parley.ChimeAccount, error) {
+func (s *Accounts) account(ctx context.Context, accountID string) (string, *parley.ChimeAccount, error) {
+	return chimeAccount(ctx, s.Store, accountID)
+}
+
+// chimeAccount returns the caller's AWS account and its Chime account accountID.
+func chimeAccount(ctx context.Context, st interface {
+	ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error)
+}, accountID string) (string, *parley.ChimeAccount, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return "", nil, err
 	}
-	a, err := s.Store.ChimeAccount(ctx, aws, accountID)
+	a, err := st.ChimeAccount(ctx, aws, accountID)
 	return aws, a, err
 }
 
 // CreateChimeUser creates a registered user (directory and shared-device
 // profiles in AWS; strict mode refuses it on Team accounts, as AWS does).
-func (s *Service) CreateChimeUser(ctx context.Context, accountID, username, email, userType string) (*parley.ChimeUser, error) {
+func (s *Accounts) CreateChimeUser(ctx context.Context, accountID, username, email, userType string) (*parley.ChimeUser, error) {
 	aws, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -209,7 +237,7 @@ func (s *Service) CreateChimeUser(ctx context.Context, accountID, username, emai
 }
 
 // GetChimeUser returns a user.
-func (s *Service) GetChimeUser(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
+func (s *Accounts) GetChimeUser(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -218,7 +246,7 @@ func (s *Service) GetChimeUser(ctx context.Context, accountID, userID string) (*
 }
 
 // ListChimeUsers lists an account's users.
-func (s *Service) ListChimeUsers(ctx context.Context, accountID string, f parley.ChimeUserFilter) ([]*parley.ChimeUser, string, error) {
+func (s *Accounts) ListChimeUsers(ctx context.Context, accountID string, f parley.ChimeUserFilter) ([]*parley.ChimeUser, string, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, "", err
@@ -239,7 +267,7 @@ type UserUpdate struct {
 }
 
 // UpdateChimeUser applies one update.
-func (s *Service) UpdateChimeUser(ctx context.Context, accountID string, in UserUpdate) (*parley.ChimeUser, error) {
+func (s *Accounts) UpdateChimeUser(ctx context.Context, accountID string, in UserUpdate) (*parley.ChimeUser, error) {
 	aws, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -291,7 +319,7 @@ func userError(id string, err error) UserError {
 }
 
 // BatchUpdateUser applies each update; failures are reported per item.
-func (s *Service) BatchUpdateUser(ctx context.Context, accountID string, items []UserUpdate) ([]UserError, error) {
+func (s *Accounts) BatchUpdateUser(ctx context.Context, accountID string, items []UserUpdate) ([]UserError, error) {
 	if _, _, err := s.account(ctx, accountID); err != nil {
 		return nil, err
 	}
@@ -308,7 +336,7 @@ func (s *Service) BatchUpdateUser(ctx context.Context, accountID string, items [
 }
 
 // ResetPersonalPIN gives the user a new personal meeting PIN.
-func (s *Service) ResetPersonalPIN(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
+func (s *Accounts) ResetPersonalPIN(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -320,7 +348,7 @@ func (s *Service) ResetPersonalPIN(ctx context.Context, accountID, userID string
 }
 
 // UpdateUserSettings replaces the user's telephony settings.
-func (s *Service) UpdateUserSettings(ctx context.Context, accountID, userID string, inbound, outbound, sms bool) error {
+func (s *Accounts) UpdateUserSettings(ctx context.Context, accountID, userID string, inbound, outbound, sms bool) error {
 	aws, err := awsAccount(ctx)
 	if err != nil {
 		return err

@@ -5,7 +5,33 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/chattoken"
 )
+
+// Rooms is IVS Chat's rooms, chat tokens, moderation (events, message
+// deletion, DisconnectUser) and bans.
+type Rooms struct {
+	*Core
+	Store  RoomStore
+	Bus    parley.Bus
+	Tokens *chattoken.Sealer
+	Limits Limits
+	// ChatLog, if set, records room traffic for the room's logging configurations.
+	ChatLog ChatLog
+}
+
+// RoomStore is what Rooms reads and writes.
+type RoomStore interface {
+	CreateRoom(ctx context.Context, r *parley.Room, maxRooms int) error
+	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
+	UpdateRoom(ctx context.Context, s parley.Scope, id string, u parley.RoomUpdate) (*parley.Room, error)
+	DeleteRoom(ctx context.Context, s parley.Scope, id string) error
+	ListRooms(ctx context.Context, f parley.RoomFilter) (rooms []*parley.Room, next string, err error)
+	PutBan(ctx context.Context, b *parley.Ban) error
+	DeleteBan(ctx context.Context, s parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error)
+	ActiveBan(ctx context.Context, s parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error)
+	ListBans(ctx context.Context, f parley.BanFilter) (_ []*parley.Ban, next string, _ error)
+}
 
 // CreateRoomInput is a new room's settings; zero values take the defaults.
 type CreateRoomInput struct {
@@ -45,7 +71,7 @@ func normalizeHandler(h *parley.MessageReviewHandler) *parley.MessageReviewHandl
 }
 
 // CreateRoom creates a room in the caller's account.
-func (s *Service) CreateRoom(ctx context.Context, in CreateRoomInput) (*parley.Room, error) {
+func (s *Rooms) CreateRoom(ctx context.Context, in CreateRoomInput) (*parley.Room, error) {
 	sc, err := scope(ctx)
 	if err != nil {
 		return nil, err
@@ -77,7 +103,7 @@ func (s *Service) CreateRoom(ctx context.Context, in CreateRoomInput) (*parley.R
 }
 
 // GetRoom returns one of the caller's rooms.
-func (s *Service) GetRoom(ctx context.Context, arn parley.ParsedARN) (*parley.Room, error) {
+func (s *Rooms) GetRoom(ctx context.Context, arn parley.ParsedARN) (*parley.Room, error) {
 	sc, err := resolve(ctx, arn, "room")
 	if err != nil {
 		return nil, err
@@ -95,7 +121,7 @@ type UpdateRoomInput struct {
 }
 
 // UpdateRoom changes a room; open connections pick up the new limits at once.
-func (s *Service) UpdateRoom(ctx context.Context, arn parley.ParsedARN, in UpdateRoomInput) (*parley.Room, error) {
+func (s *Rooms) UpdateRoom(ctx context.Context, arn parley.ParsedARN, in UpdateRoomInput) (*parley.Room, error) {
 	sc, err := resolve(ctx, arn, "room")
 	if err != nil {
 		return nil, err
@@ -127,7 +153,7 @@ func (s *Service) UpdateRoom(ctx context.Context, arn parley.ParsedARN, in Updat
 }
 
 // DeleteRoom deletes a room; every connection to it is closed.
-func (s *Service) DeleteRoom(ctx context.Context, arn parley.ParsedARN) error {
+func (s *Rooms) DeleteRoom(ctx context.Context, arn parley.ParsedARN) error {
 	sc, err := resolve(ctx, arn, "room")
 	if err != nil {
 		return err
@@ -146,7 +172,7 @@ type ListRoomsInput struct {
 }
 
 // ListRooms lists the caller's rooms, most recently updated first.
-func (s *Service) ListRooms(ctx context.Context, in ListRoomsInput) ([]*parley.Room, string, error) {
+func (s *Rooms) ListRooms(ctx context.Context, in ListRoomsInput) ([]*parley.Room, string, error) {
 	sc, err := scope(ctx)
 	if err != nil {
 		return nil, "", err
@@ -175,7 +201,7 @@ type CreateChatTokenInput struct {
 
 // CreateChatToken mints a single-use token for one connection to a room;
 // a banned user gets KindForbidden naming the ban and its end.
-func (s *Service) CreateChatToken(ctx context.Context, in CreateChatTokenInput) (string, *parley.ChatToken, error) {
+func (s *Rooms) CreateChatToken(ctx context.Context, in CreateChatTokenInput) (string, *parley.ChatToken, error) {
 	sc, err := resolve(ctx, in.Room, "room")
 	if err != nil {
 		return "", nil, err

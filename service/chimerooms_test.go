@@ -1,0 +1,123 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/service"
+)
+
+type fakeChimeRoomStore struct {
+	service.ChimeRoomStore
+	account          *parley.ChimeAccount
+	members          map[string]*parley.RoomMembership // by member ID, in room "room"
+	messages         []*parley.ChimeMessage
+	deleteMembership func(room, member string) error
+}
+
+func (f *fakeChimeRoomStore) ChimeAccount(_ context.Context, aws, id string) (*parley.ChimeAccount, error) {
+	if aws != f.account.AwsAccountID || id != f.account.AccountID {
+		return nil, parley.Errorf(parley.KindNotFound, "account %s not found", id)
+	}
+	return f.account, nil
+}
+
+func (f *fakeChimeRoomStore) Membership(_ context.Context, aws, account, room, member string) (*parley.RoomMembership, error) {
+	if m, ok := f.members[member]; ok && room == "room" && aws == f.account.AwsAccountID && account == f.account.AccountID {
+		return m, nil
+	}
+	return nil, parley.Errorf(parley.KindNotFound, "member %s not found", member)
+}
+
+func (f *fakeChimeRoomStore) AppendMessage(_ context.Context, m *parley.ChimeMessage) error {
+	f.messages = append(f.messages, m)
+	return nil
+}
+
+func (f *fakeChimeRoomStore) RoomMembers(context.Context, string, string, string, string) ([]string, error) {
+	return nil, nil // no bots
+}
+
+func (f *fakeChimeRoomStore) DeleteMembership(_ context.Context, _, _, room, member string) error {
+	return f.deleteMembership(room, member)
+}
+
+func chimeRooms(t *testing.T, typ parley.ChimeAccountType) (*service.ChimeRooms, *fakeChimeRoomStore, *fakeControl, *auditTrail, parley.Bus) {
+	t.Helper()
+	c, ctl, trail := core(t)
+	bus := inmem.New()
+	t.Cleanup(func() { bus.Close(context.Background()) })
+	st := &fakeChimeRoomStore{
+		account: &parley.ChimeAccount{AwsAccountID: caller.AccountID, AccountID: "acct", Type: typ},
+		members: map[string]*parley.RoomMembership{"alice": {MemberID: "alice", FullName: "Alice"}},
+	}
+	return &service.ChimeRooms{Core: c, Store: st, Bus: bus}, st, ctl, trail, bus
+}
+
+// Ensure a message is kept, published to the room's subject with the
+// sender's name, and refused from someone who is not a member.
+func TestPostMessage(t *testing.T) {
+	s, st, _, _, bus := chimeRooms(t, parley.AccountEnterpriseLWA)
+	got := make(chan parley.Event, 1)
+	sub, err := bus.Subscribe(t.Context(), parley.ChimeRoomSubject(caller.AccountID, "acct", "room"), func(ev parley.Event) { got <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub()
+	if _, err := s.PostMessage(t.Context(), caller.AccountID, "acct", "room", "mallory", "r1", "hi"); parley.KindOf(err) != parley.KindForbidden {
+		t.Fatalf("a message from a non-member: %v, want Forbidden", err)
+	}
+	m, err := s.PostMessage(t.Context(), caller.AccountID, "acct", "room", "alice", "r2", "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.messages) != 1 || st.messages[0] != m || m.SenderName != "Alice" {
+		t.Fatalf("kept %+v", st.messages)
+	}
+	ev := <-got
+	if ev.Content != "hello" || ev.RequestID != "r2" || ev.Sender.UserID != "alice" || ev.Sender.Attributes["DisplayName"] != "Alice" {
+		t.Errorf("published %+v", ev)
+	}
+}
+
+// Ensure strict mode keeps rooms to Enterprise accounts, as AWS does, before touching anything.
+func TestChimeRoomsStrict(t *testing.T) {
+	s, _, ctl, _, _ := chimeRooms(t, parley.AccountTeam)
+	s.Chime.Strict = true
+	if _, err := s.CreateChimeRoom(asCaller(), "acct", "r", ""); parley.KindOf(err) != parley.KindForbidden {
+		t.Errorf("strict CreateRoom on a Team account: %v, want Forbidden", err)
+	}
+	if err := s.DeleteRoomMembership(asCaller(), "acct", "room", "alice"); parley.KindOf(err) != parley.KindForbidden {
+		t.Errorf("strict DeleteRoomMembership on a Team account: %v, want Forbidden", err)
+	}
+	if n := len(ctl.commands()); n != 0 {
+		t.Errorf("%d commands after refusals", n)
+	}
+}
+
+// Ensure DeleteRoomMembership removes the member and its connections'
+// subscription with one command, and audits it.
+func TestDeleteRoomMembership(t *testing.T) {
+	s, st, ctl, trail, _ := chimeRooms(t, parley.AccountEnterpriseLWA)
+	var deleted string
+	st.deleteMembership = func(room, member string) error { deleted = room + "/" + member; return nil }
+	if err := s.DeleteRoomMembership(asCaller(), "acct", "room", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if deleted != "room/alice" {
+		t.Errorf("deleted %q", deleted)
+	}
+	want := parley.ChimeKey{AWS: caller.AccountID, Account: "acct", Room: "room"}
+	if cmds := ctl.commands(); len(cmds) != 1 || cmds[0].Op != parley.OpRemoveMember || cmds[0].Chime != want || cmds[0].User != "alice" {
+		t.Errorf("commands %+v", cmds)
+	}
+	if recs := trail.all(); len(recs) != 1 || recs[0].Action != "DeleteRoomMembership" || recs[0].Result != "ok" {
+		t.Errorf("audit %+v", recs)
+	}
+}
+
+func (f *fakeChimeRoomStore) Bot(_ context.Context, _, _, id string) (*parley.Bot, error) {
+	return nil, parley.Errorf(parley.KindNotFound, "bot %s not found", id) // alice is a user
+}

@@ -1,0 +1,155 @@
+package service_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/chattoken"
+	"github.com/parley-chat/parley/service"
+)
+
+// The fakes embed the store interface they stand in for: a test sets the
+// functions its case needs, and a call it did not expect panics on the nil
+// interface, which fails the test loudly.
+
+type fakeRoomStore struct {
+	service.RoomStore
+	room      func(parley.Scope, string) (*parley.Room, error)
+	activeBan func(parley.Scope, string, string) (*parley.Ban, error)
+	putBan    func(*parley.Ban) error
+}
+
+func (f *fakeRoomStore) Room(_ context.Context, sc parley.Scope, id string) (*parley.Room, error) {
+	return f.room(sc, id)
+}
+
+func (f *fakeRoomStore) ActiveBan(_ context.Context, sc parley.Scope, room, user string, _ time.Time) (*parley.Ban, error) {
+	return f.activeBan(sc, room, user)
+}
+
+func (f *fakeRoomStore) PutBan(_ context.Context, b *parley.Ban) error { return f.putBan(b) }
+
+type fakeAccountStore struct {
+	service.AccountStore
+	mu       sync.Mutex
+	accounts map[string]*parley.ChimeAccount
+	users    map[string]*parley.ChimeUser
+}
+
+func (f *fakeAccountStore) ChimeAccount(_ context.Context, aws, id string) (*parley.ChimeAccount, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.accounts[aws+"/"+id]
+	if !ok {
+		return nil, parley.Errorf(parley.KindNotFound, "account %s not found", id)
+	}
+	return a, nil
+}
+
+func (f *fakeAccountStore) ChimeUser(_ context.Context, aws, account, id string) (*parley.ChimeUser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[aws+"/"+account+"/"+id]
+	if !ok {
+		return nil, parley.Errorf(parley.KindNotFound, "user %s not found", id)
+	}
+	c := *u
+	return &c, nil
+}
+
+func (f *fakeAccountStore) UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
+	u, err := f.ChimeUser(ctx, aws, account, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(u); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[aws+"/"+account+"/"+id] = u
+	return u, nil
+}
+
+// fakeControl runs the write and records the commands it was asked to carry out.
+type fakeControl struct {
+	mu   sync.Mutex
+	cmds []parley.Command
+	err  error // returned by Do and Deliver, after the write
+}
+
+func (c *fakeControl) Do(ctx context.Context, write func(context.Context) error, cmds ...parley.Command) error {
+	if write != nil {
+		if err := write(ctx); err != nil {
+			return err
+		}
+	}
+	return c.Deliver(ctx, cmds...)
+}
+
+func (c *fakeControl) Deliver(_ context.Context, cmds ...parley.Command) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cmds = append(c.cmds, cmds...)
+	return c.err
+}
+
+func (c *fakeControl) commands() []parley.Command {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]parley.Command(nil), c.cmds...)
+}
+
+// auditTrail records audit records in memory.
+type auditTrail struct {
+	mu      sync.Mutex
+	records []*parley.AuditRecord
+}
+
+func (a *auditTrail) AppendAudit(_ context.Context, r *parley.AuditRecord) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.records = append(a.records, r)
+	return nil
+}
+
+func (a *auditTrail) all() []*parley.AuditRecord {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]*parley.AuditRecord(nil), a.records...)
+}
+
+// fixedClock is a clock that says t.
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+var (
+	now    = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	caller = parley.Principal{Scope: parley.Scope{AccountID: "111111111111", Region: "us-east-1"}, AccessKeyID: "AKIDTEST"}
+)
+
+// core returns a Core with a recording control plane and audit trail.
+func core(t *testing.T) (*service.Core, *fakeControl, *auditTrail) {
+	t.Helper()
+	ctl, trail := &fakeControl{}, &auditTrail{}
+	return &service.Core{Control: ctl, Clock: fixedClock{now}, Log: testLog(t), Audit: trail}, ctl, trail
+}
+
+func sealer(t *testing.T) *chattoken.Sealer {
+	t.Helper()
+	key, err := chattoken.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := chattoken.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func asCaller() context.Context { return parley.NewContextWithPrincipal(context.Background(), caller) }
