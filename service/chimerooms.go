@@ -359,6 +359,9 @@ func (s *ChimeRooms) PostMessage(ctx context.Context, aws, accountID, roomID, se
 	if err != nil {
 		return nil, err
 	}
+	if err := s.admit(ctx, roomID); err != nil {
+		return nil, err
+	}
 	msg := &parley.ChimeMessage{AwsAccountID: aws, AccountID: accountID, RoomID: roomID, MessageID: newUUID(), SenderID: senderID,
 		SenderName: m.FullName, Content: content, CreateTime: s.Clock.Now()}
 	if err := s.Store.AppendMessage(ctx, msg); err != nil {

@@ -49,6 +49,9 @@ func (s *Rooms) DeleteMessage(ctx context.Context, arn parley.ParsedARN, message
 
 // busError is the answer to a request whose event the bus refused.
 func busError(err error) error {
+	if parley.KindOf(err) == parley.KindThrottled {
+		return err // the node's back-pressure: ThrottlingException
+	}
 	return &parley.Error{Kind: parley.KindUnavailable, Op: "service.publish", Message: "the event could not be delivered: message bus unavailable", Err: err}
 }
 

@@ -64,6 +64,29 @@ type Core struct {
 	Log     *slog.Logger
 	// Audit receives the record of every revocation and moderation call.
 	Audit AuditWriter
+	// Gate, if set, admits room traffic (messages and events) only while
+	// the node can deliver it: a publisher waits, within a bound, and then
+	// gets a KindThrottled error.
+	Gate Gate
+}
+
+// Gate is the node's back-pressure on room traffic (ws.Hub is one).
+type Gate interface {
+	Admit(ctx context.Context) error
+}
+
+// admit asks the gate, if any, to let one more message or event to roomID through.
+func (s *Core) admit(ctx context.Context, roomID string) error {
+	if s.Gate == nil {
+		return nil
+	}
+	err := s.Gate.Admit(ctx)
+	if e, ok := err.(*parley.Error); ok && e.Resource == nil {
+		named := *e
+		named.Resource = &parley.Resource{Type: parley.ResourceRoom, ID: roomID}
+		return &named
+	}
+	return err
 }
 
 // AuditWriter is where audit records are written.
@@ -152,6 +175,9 @@ func kindName(kind string) string {
 // It is logged before it is published: a client that has received it may
 // already send what comes next, and the log must keep the room's order.
 func (s *Rooms) PublishRoom(ctx context.Context, ev parley.Event) error {
+	if err := s.admit(ctx, ev.RoomID); err != nil {
+		return err
+	}
 	s.record(ctx, ev)
 	return s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev)
 }

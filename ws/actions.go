@@ -74,6 +74,10 @@ func (h *Hub) reviewAndPublish(c *conn, info *parley.Room, ev parley.Event) {
 
 func (h *Hub) publish(c *conn, ev parley.Event) {
 	if err := h.svc.PublishRoom(context.Background(), ev); err != nil {
+		if parley.KindOf(err) == parley.KindThrottled {
+			c.fail(ev.RequestID, 429, "the room's traffic is more than its listeners can take now; retry later")
+			return
+		}
 		h.log.Error("publishing room traffic", "room", ev.RoomID, "err", err)
 		c.fail(ev.RequestID, 500, "the request could not be delivered")
 	}

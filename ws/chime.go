@@ -137,6 +137,7 @@ func (h *Hub) chimeEvent(k chimeRoomKey, ev parley.Event) {
 	if ev.Type != parley.EventMessage {
 		return
 	}
+	h.stall()
 	f := outFrame{Type: typeMessage, ID: ev.ID, RequestID: ev.RequestID, RoomID: k.room, Content: &ev.Content, SendTime: awsproto.Time(ev.SendTime)}
 	if ev.Sender != nil {
 		f.Sender = &senderJSON{UserID: ev.Sender.UserID, Attributes: ev.Sender.Attributes}

@@ -73,6 +73,8 @@ type conn struct {
 	raw        syscall.RawConn // the socket, for writes that must not block; nil if it has none
 	queue      [][]byte
 	queued     int
+	counted    int // frames of queue counted in the hub's backlog (at most perConnBacklog)
+	writingN   int // frames being written, counted in the hub's backlog
 	writing    bool
 	closing    bool // a close frame is queued; nothing else will be
 	peerClosed bool // the peer sent its close frame first
@@ -116,6 +118,7 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 		// dropped; free it, so that the close frame is next on the wire.
 		c.enq -= uint64(len(c.queue))
 		c.queue, c.queued = nil, 0
+		c.uncountLocked()
 		c.mu.Unlock()
 		c.hub.log.Warn("disconnecting slow client", "user", c.user)
 		c.hub.stats.slowDrops.Add(1)
@@ -150,6 +153,10 @@ func (c *conn) enqueueLocked(frame []byte) {
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
 	c.enq++
+	if c.counted+c.writingN < perConnBacklog {
+		c.counted++
+		c.hub.backlog.add(1)
+	}
 	if !c.writing {
 		c.writing = true
 		go c.writeLoop()
@@ -233,6 +240,7 @@ func (c *conn) writeLoop() {
 		batch := net.Buffers(c.queue)
 		n := uint64(len(c.queue))
 		c.queue, c.queued = nil, 0
+		c.writingN, c.counted = c.counted, 0
 		closing, peerClosed := c.closing, c.peerClosed
 		d := time.Now().Add(writeTimeout)
 		if !c.deadline.IsZero() && c.deadline.Before(d) {
@@ -241,7 +249,12 @@ func (c *conn) writeLoop() {
 		c.nc.SetWriteDeadline(d)
 		c.mu.Unlock()
 
-		if _, err := batch.WriteTo(c.nc); err != nil {
+		_, err := batch.WriteTo(c.nc)
+		c.mu.Lock()
+		c.hub.backlog.done(c.writingN)
+		c.writingN = 0
+		c.mu.Unlock()
+		if err != nil {
 			c.kill()
 			return
 		}
@@ -273,6 +286,13 @@ func (c *conn) writeLoop() {
 			}
 		}
 	}
+}
+
+// uncountLocked takes the frames of a queue that is thrown away off the
+// hub's backlog; c.mu is held.
+func (c *conn) uncountLocked() {
+	c.hub.backlog.done(c.counted)
+	c.counted = 0
 }
 
 // start attaches the upgraded socket and lets queued frames flow. Until
@@ -314,6 +334,7 @@ func (c *conn) kill() {
 	}
 	c.closed = true
 	c.queue = nil
+	c.uncountLocked()
 	nc := c.nc
 	c.mu.Unlock()
 	if nc != nil {

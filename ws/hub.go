@@ -58,6 +58,11 @@ type Config struct {
 	// 1008. Zero means 5 per second, bursts of 20.
 	ControlRate  float64
 	ControlBurst int
+	// Backlog is how many frames the node's sockets may have queued and not
+	// yet written before room traffic waits (at most PublishWait for a
+	// publisher, then ThrottlingException); zero means 65,536.
+	Backlog     int
+	PublishWait time.Duration // zero means 1 second
 }
 
 // maxHandshakes is how many WebSocket handshakes a node serves at once;
@@ -66,13 +71,14 @@ const maxHandshakes = 32
 
 // Hub holds this node's connections.
 type Hub struct {
-	store  Store
-	bus    parley.Bus
-	svc    Service
-	tokens *chattoken.Sealer
-	clock  parley.Clock
-	log    *slog.Logger
-	cfg    Config
+	backlog *backlog
+	store   Store
+	bus     parley.Bus
+	svc     Service
+	tokens  *chattoken.Sealer
+	clock   parley.Clock
+	log     *slog.Logger
+	cfg     Config
 
 	handshakes chan struct{} // a slot per handshake in progress
 	poller     *poller       // nil: every connection keeps a reader goroutine
@@ -134,7 +140,13 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 1024
 	}
-	h := &Hub{store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
+	if cfg.Backlog == 0 {
+		cfg.Backlog = 1 << 16
+	}
+	if cfg.PublishWait == 0 {
+		cfg.PublishWait = time.Second
+	}
+	h := &Hub{backlog: newBacklog(cfg.Backlog), store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
 	if p, err := newPoller(); err == nil {
 		h.poller = p
 	} else {
@@ -350,6 +362,7 @@ func (h *Hub) remove(c *conn) {
 // roomEvent delivers room traffic from the bus to local connections.
 func (h *Hub) roomEvent(r *room, ev parley.Event) {
 	if ev.Type == parley.EventMessage || ev.Type == parley.EventEvent {
+		h.stall()
 		n := h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)), "")
 		h.stats.delivered(APIIVS, ev.Type, n)
 	}

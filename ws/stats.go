@@ -19,6 +19,7 @@ type stats struct {
 	ivsMessages, ivsEvents atomic.Uint64
 	chimeMessages          atomic.Uint64
 	slowDrops              atomic.Uint64
+	throttled              atomic.Uint64
 }
 
 // delivered counts a frame of type typ queued to n connections.
@@ -39,12 +40,15 @@ type Stats struct {
 	IVSEvents     uint64 // IVS EVENT frames (SendEvent, DeleteMessage) queued to connections
 	ChimeMessages uint64 // Chime room messages queued to devices
 	SlowDrops     uint64 // connections dropped for not reading fast enough
+	Throttled     uint64 // messages and events refused because the node's sockets were too far behind
+	Backlog       int64  // frames queued to sockets and not yet written (at most a few per connection)
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	return Stats{IVSMessages: h.stats.ivsMessages.Load(), IVSEvents: h.stats.ivsEvents.Load(),
-		ChimeMessages: h.stats.chimeMessages.Load(), SlowDrops: h.stats.slowDrops.Load()}
+		ChimeMessages: h.stats.chimeMessages.Load(), SlowDrops: h.stats.slowDrops.Load(),
+		Throttled: h.stats.throttled.Load(), Backlog: h.backlog.frames.Load()}
 }
 
 // RoomConns is an IVS room's connections on this node.

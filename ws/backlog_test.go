@@ -1,0 +1,69 @@
+package ws
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/inmem"
+)
+
+func backlogHub(t *testing.T, limit int, wait time.Duration) *Hub {
+	t.Helper()
+	bus := inmem.New()
+	t.Cleanup(func() { bus.Close(context.Background()) })
+	return NewHub(nil, bus, nil, nil, parley.SystemClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config{Backlog: limit, PublishWait: wait})
+}
+
+// Ensure a publisher is admitted at once while the sockets keep up, waits
+// while they are behind, and is refused with KindThrottled if they stay behind.
+func TestAdmitWaitsForBacklog(t *testing.T) {
+	h := backlogHub(t, 10, 100*time.Millisecond)
+	if err := h.Admit(t.Context()); err != nil {
+		t.Fatalf("Admit with nothing queued: %v", err)
+	}
+	h.backlog.add(11)
+	start := time.Now()
+	err := h.Admit(t.Context())
+	if parley.KindOf(err) != parley.KindThrottled {
+		t.Fatalf("Admit with the backlog over its limit: %v, want Throttled", err)
+	}
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Errorf("refused after %v, want after PublishWait (100ms)", waited)
+	}
+	if h.Stats().Throttled != 1 {
+		t.Errorf("throttled count %d, want 1", h.Stats().Throttled)
+	}
+
+	// Frames written while a publisher waits let it through.
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		h.backlog.done(1)
+	}()
+	if err := h.Admit(t.Context()); err != nil {
+		t.Fatalf("Admit once the backlog drained to its limit: %v", err)
+	}
+}
+
+// Ensure a connection counts for at most perConnBacklog frames, and what
+// it had counted is released when it is killed: a client that stops
+// reading cannot hold the node's traffic back.
+func TestBacklogPerConnection(t *testing.T) {
+	h := backlogHub(t, 1000, time.Second)
+	c := &conn{hub: h, user: "deaf", done: make(chan struct{})}
+	c.writing = true // no socket: frames stay queued
+	for range 50 {
+		c.send([]byte("frame"))
+	}
+	if got := h.backlog.frames.Load(); got != perConnBacklog {
+		t.Fatalf("backlog %d after 50 frames to one connection, want %d", got, perConnBacklog)
+	}
+	c.kill()
+	if got := h.backlog.frames.Load(); got != 0 {
+		t.Fatalf("backlog %d after the connection was killed, want 0", got)
+	}
+}
