@@ -108,7 +108,7 @@ func (s *Rooms) ListBans(ctx context.Context, in ListBansInput) ([]*parley.Ban, 
 	}
 	if roomID != "" {
 		// As ListRooms answers for a missing logging configuration.
-		if _, err := s.Store.Room(ctx, sc, roomID); err != nil {
+		if _, err := s.lookup(ctx, sc, roomID); err != nil {
 			return nil, "", err
 		}
 	}

@@ -13,7 +13,7 @@ func (s *Rooms) room(ctx context.Context, arn parley.ParsedARN) (parley.Scope, e
 	if err != nil {
 		return sc, err
 	}
-	_, err = s.Store.Room(ctx, sc, arn.ID)
+	_, err = s.lookup(ctx, sc, arn.ID)
 	return sc, err
 }
 

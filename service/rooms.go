@@ -18,6 +18,23 @@ type Rooms struct {
 	Limits Limits
 	// ChatLog, if set, records room traffic for the room's logging configurations.
 	ChatLog ChatLog
+	// Lookup, if set, is how the hot paths (tokens, DisconnectUser,
+	// events, bans) check a room: a cache kept current by the control
+	// plane (package cache). GetRoom reads Store, tags included.
+	Lookup RoomReader
+}
+
+// RoomReader reads a room.
+type RoomReader interface {
+	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
+}
+
+// lookup checks that a room exists, through Lookup if set.
+func (s *Rooms) lookup(ctx context.Context, sc parley.Scope, id string) (*parley.Room, error) {
+	if s.Lookup != nil {
+		return s.Lookup.Room(ctx, sc, id)
+	}
+	return s.Store.Room(ctx, sc, id)
 }
 
 // RoomStore is what Rooms reads and writes.
@@ -206,7 +223,7 @@ func (s *Rooms) CreateChatToken(ctx context.Context, in CreateChatTokenInput) (s
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := s.Store.Room(ctx, sc, in.Room.ID); err != nil {
+	if _, err := s.lookup(ctx, sc, in.Room.ID); err != nil {
 		return "", nil, err
 	}
 	if err := s.banned(ctx, sc, in.Room.ID, in.UserID); err != nil {
