@@ -16,7 +16,6 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/awsproto"
 	"github.com/parley-chat/parley/chattoken"
-	"github.com/parley-chat/parley/service"
 )
 
 // Limiter admits or throttles a call of op by the caller in ctx
@@ -27,11 +26,12 @@ type Limiter interface {
 
 // API is the Chime API as an http.Handler.
 type API struct {
-	svc     *service.Service
-	tokens  *chattoken.Sealer
-	limiter Limiter
-	log     *slog.Logger
-	routes  []route
+	svc      Service
+	messages MessageReader // nil: parley:ListRoomMessages is an internal error
+	tokens   *chattoken.Sealer
+	limiter  Limiter
+	log      *slog.Logger
+	routes   []route
 }
 
 // route is one operation: method, path template (":x" segments are labels)
@@ -46,8 +46,8 @@ type route struct {
 type params map[string]string
 
 // New returns the API; limiter may be nil to disable throttling.
-func New(svc *service.Service, tokens *chattoken.Sealer, limiter Limiter, log *slog.Logger) *API {
-	a := &API{svc: svc, tokens: tokens, limiter: limiter, log: log}
+func New(svc Service, tokens *chattoken.Sealer, limiter Limiter, log *slog.Logger) *API {
+	a := &API{svc: svc, messages: messagesOf(svc), tokens: tokens, limiter: limiter, log: log}
 	a.add("POST", "/accounts", "", "CreateAccount", a.createAccount)
 	a.add("GET", "/accounts", "", "ListAccounts", a.listAccounts)
 	a.add("GET", "/accounts/:accountId", "", "GetAccount", a.getAccount)

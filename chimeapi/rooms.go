@@ -1,6 +1,7 @@
 package chimeapi
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -436,7 +437,10 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request, p params, _ [
 	if err != nil {
 		return err
 	}
-	msgs, err := a.svc.Store.Messages(r.Context(), room.AwsAccountID, room.AccountID, room.RoomID, time.Time{}, 200)
+	if a.messages == nil {
+		return parley.Internal("chimeapi.listMessages", errors.New("no message reader"))
+	}
+	msgs, err := a.messages.Messages(r.Context(), room.AwsAccountID, room.AccountID, room.RoomID, time.Time{}, 200)
 	if err != nil {
 		return err
 	}

@@ -23,14 +23,14 @@ type Limiter interface {
 
 // API is the IVS Chat control plane as an http.Handler.
 type API struct {
-	svc     *service.Service
+	svc     Service
 	limiter Limiter
 	log     *slog.Logger
 	mux     *http.ServeMux
 }
 
 // New returns the API; limiter may be nil to disable throttling.
-func New(svc *service.Service, limiter Limiter, log *slog.Logger) *API {
+func New(svc Service, limiter Limiter, log *slog.Logger) *API {
 	a := &API{svc: svc, limiter: limiter, log: log, mux: http.NewServeMux()}
 	a.handle("POST /CreateRoom", "CreateRoom", a.createRoom)
 	a.handle("POST /GetRoom", "GetRoom", a.getRoom)
