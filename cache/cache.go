@@ -9,7 +9,9 @@
 // commands that each node applies (see Invalidating), and a node that
 // loses the control plane (fenced) forgets every room; otherwise a room is
 // kept at most RoomTTL. Access keys change out of process (parley keys),
-// so a key is kept at most KeyTTL.
+// so a key is kept at most KeyTTL: a replaced or deleted secret may still
+// be accepted that long, while a new secret works at once (a signature that
+// does not match is checked again against the store; see sigv4.Refresher).
 package cache
 
 import (
@@ -143,8 +145,11 @@ func (c *Keys) AccessKey(ctx context.Context, id string) (*parley.AccessKey, err
 	return k, nil
 }
 
-// Forget drops a key; the next read goes to the store.
-func (c *Keys) Forget(id string) { c.m.forget(id) }
+// Refresh reads the key from the store and keeps it (sigv4.Refresher).
+func (c *Keys) Refresh(ctx context.Context, id string) (*parley.AccessKey, error) {
+	c.m.forget(id)
+	return c.AccessKey(ctx, id)
+}
 
 // ttlMap is a bounded map whose entries expire. Each forget bumps a
 // generation, and a value read from the store before it is not put: a

@@ -26,12 +26,11 @@ type Limiter interface {
 
 // API is the Chime API as an http.Handler.
 type API struct {
-	svc      Service
-	messages MessageReader // nil: parley:ListRoomMessages is an internal error
-	tokens   *chattoken.Sealer
-	limiter  Limiter
-	log      *slog.Logger
-	routes   []route
+	svc     Service
+	tokens  *chattoken.Sealer
+	limiter Limiter
+	log     *slog.Logger
+	routes  []route
 }
 
 // route is one operation: method, path template (":x" segments are labels)
@@ -47,7 +46,7 @@ type params map[string]string
 
 // New returns the API; limiter may be nil to disable throttling.
 func New(svc Service, tokens *chattoken.Sealer, limiter Limiter, log *slog.Logger) *API {
-	a := &API{svc: svc, messages: messagesOf(svc), tokens: tokens, limiter: limiter, log: log}
+	a := &API{svc: svc, tokens: tokens, limiter: limiter, log: log}
 	a.add("POST", "/accounts", "", "CreateAccount", a.createAccount)
 	a.add("GET", "/accounts", "", "ListAccounts", a.listAccounts)
 	a.add("GET", "/accounts/:accountId", "", "GetAccount", a.getAccount)

@@ -485,13 +485,12 @@ func TestOperations(t *testing.T) {
 			[]any{acc, 0, 0}, 200, `{"RetentionSettings":{}}`},
 		{"parley:ListRoomMessages", "GET", "/parley/v1" + rooms + "/messages", ``,
 			func(f *fakeService, got *any) {
-				f.GetChimeRoomFn = func(_ context.Context, a, r string) (*parley.ChimeRoom, error) { return chimeRoom(), nil }
-				f.MessagesFn = func(_ context.Context, aws, a, r string, since time.Time, limit int) ([]*parley.ChimeMessage, error) {
-					*got = []any{aws, a, r, since, limit}
+				f.ListRoomMessagesFn = func(_ context.Context, a, r string) ([]*parley.ChimeMessage, error) {
+					*got = []any{a, r}
 					return []*parley.ChimeMessage{{MessageID: "m1", SenderID: uid, SenderName: "A", Content: "hi", CreateTime: t0}}, nil
 				}
 			},
-			[]any{"123456789012", acc, room, time.Time{}, 200}, 200,
+			[]any{acc, room}, 200,
 			`{"Messages":[{"Content":"hi","CreatedTimestamp":"` + ts0 + `","MessageId":"m1","SenderId":"` + uid + `","SenderName":"A"}]}`},
 	}
 	for _, tt := range tests {
@@ -715,22 +714,6 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%v: got %d %s %s, want %d %s %s", tt.err, w.Code, w.Header().Get("X-Amzn-ErrorType"), w.Body, tt.wantStatus, tt.wantType, tt.wantBody)
 		}
 	}
-}
-
-// reader is a Service without Messages, to show parley:ListRoomMessages
-// refuses cleanly when nothing reads messages.
-type reader struct{ chimeapi.Service }
-
-// Ensure parley:ListRoomMessages checks the room before reading messages,
-// and fails as an internal error when no MessageReader is at hand.
-func TestListRoomMessages(t *testing.T) {
-	target := "/parley/v1/accounts/" + acc + "/rooms/" + room + "/messages"
-	f := &fakeService{GetChimeRoomFn: func(context.Context, string, string) (*parley.ChimeRoom, error) {
-		return nil, parley.Errorf(parley.KindNotFound, "no room")
-	}}
-	wantError(t, serve(chimeapi.New(f, sealer, nil, discard), "GET", target, ``), 404, "NotFoundException", "NotFound")
-	f.GetChimeRoomFn = func(context.Context, string, string) (*parley.ChimeRoom, error) { return chimeRoom(), nil }
-	wantError(t, serve(chimeapi.New(reader{f}, sealer, nil, discard), "GET", target, ``), 500, "ServiceFailureException", "ServiceFailure")
 }
 
 // limiter records what it was asked and refuses with err.

@@ -2,7 +2,6 @@ package chimeapi_test
 
 import (
 	"context"
-	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
@@ -53,12 +52,11 @@ type fakeService struct {
 	UpdateBotFn                  func(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error)
 	RegenerateSecurityTokenFn    func(ctx context.Context, accountID, botID string) (*parley.Bot, error)
 	PostAsBotFn                  func(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error)
-	MessagesFn                   func(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*parley.ChimeMessage, error)
+	ListRoomMessagesFn           func(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error)
 }
 
 var (
-	_ chimeapi.Service       = (*fakeService)(nil)
-	_ chimeapi.MessageReader = (*fakeService)(nil)
+	_ chimeapi.Service = (*fakeService)(nil)
 )
 
 func (f *fakeService) CreateChimeAccount(ctx context.Context, name string, typ parley.ChimeAccountType) (*parley.ChimeAccount, error) {
@@ -213,6 +211,6 @@ func (f *fakeService) PostAsBot(ctx context.Context, token, roomID, content stri
 	return f.PostAsBotFn(ctx, token, roomID, content)
 }
 
-func (f *fakeService) Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*parley.ChimeMessage, error) {
-	return f.MessagesFn(ctx, aws, account, room, since, limit)
+func (f *fakeService) ListRoomMessages(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error) {
+	return f.ListRoomMessagesFn(ctx, accountID, roomID)
 }

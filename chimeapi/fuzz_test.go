@@ -18,7 +18,7 @@ import (
 // is one the AWS clients can parse: X-Amzn-ErrorType and a JSON body.
 func FuzzChimeAPI(f *testing.F) {
 	svc, sealer := apitest.Service(f)
-	a := New(svc, sealer, nil, nil)
+	a := New(svc.Chime(), sealer, nil, nil)
 	p := apitest.Principal
 	p.Service = "chime"
 	for i, body := range []string{`{}`, `{"Name":"Acme"}`, `{"Email":"a@example.com","UserType":"PrivateUser"}`,

@@ -1,11 +1,9 @@
 package chimeapi
 
 import (
-	"errors"
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/awsproto"
@@ -433,14 +431,7 @@ func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p params, bod
 // listMessages is the extension that returns a room's recent messages to
 // an operator (devices use GET_MESSAGES on their socket).
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request, p params, _ []byte) error {
-	room, err := a.svc.GetChimeRoom(r.Context(), p["accountId"], p["roomId"])
-	if err != nil {
-		return err
-	}
-	if a.messages == nil {
-		return parley.Internal("chimeapi.listMessages", errors.New("no message reader"))
-	}
-	msgs, err := a.messages.Messages(r.Context(), room.AwsAccountID, room.AccountID, room.RoomID, time.Time{}, 200)
+	msgs, err := a.svc.ListRoomMessages(r.Context(), p["accountId"], p["roomId"])
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package chimeapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
@@ -12,7 +11,7 @@ import (
 // Service is every operation the Chime handlers call, as package service
 // has them. It is declared here, where it is used, so that the handlers can
 // be tested against a fake and the service split by domain without them
-// noticing; *service.Service satisfies it.
+// noticing.
 type Service interface {
 	AccountService
 	UserService
@@ -67,6 +66,7 @@ type RoomService interface {
 	ListRoomMemberships(ctx context.Context, accountID, roomID string, p parley.Page) ([]*parley.RoomMembership, string, error)
 	UpdateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error)
 	DeleteRoomMembership(ctx context.Context, accountID, roomID, memberID string) error
+	ListRoomMessages(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error)
 }
 
 // BotService is the bot operations, posting as a bot included.
@@ -78,24 +78,3 @@ type BotService interface {
 	RegenerateSecurityToken(ctx context.Context, accountID, botID string) (*parley.Bot, error)
 	PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error)
 }
-
-// MessageReader reads a room's stored messages, for the operator's
-// parley:ListRoomMessages extension. A Service that has it is used for it;
-// *service.Service has no such method, and its Store is read instead (the
-// extension skips the service, as it did before this interface).
-type MessageReader interface {
-	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*parley.ChimeMessage, error)
-}
-
-// messagesOf returns the MessageReader of svc, or nil.
-func messagesOf(svc Service) MessageReader {
-	switch s := svc.(type) {
-	case MessageReader:
-		return s
-	case *service.Service:
-		return s.Store
-	}
-	return nil
-}
-
-var _ Service = (*service.Service)(nil)

@@ -28,7 +28,7 @@ var caller = parley.Principal{AccessKeyID: "AKIATEST", Scope: parley.Scope{Accou
 // newAPI serves the IVS API on a fresh SQLite store, as the server would
 // after authenticating caller. No node holds connections, so commands
 // return at once.
-func newAPI(t *testing.T) (*service.Service, *clock, func(op string, body any) (int, map[string]any)) {
+func newAPI(t *testing.T) (*service.Rooms, *clock, func(op string, body any) (int, map[string]any)) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
@@ -43,8 +43,9 @@ func newAPI(t *testing.T) (*service.Service, *clock, func(op string, body any) (
 	c := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	log := slog.New(slog.DiscardHandler)
 	bus := inmem.New()
-	svc := &service.Service{Store: st, Bus: bus, Control: apitest.Control(t, st, bus, log), Clock: c, Tokens: sealer, Log: log}
-	api := ivsapi.New(svc, nil, log)
+	svcs := service.New(service.Config{Store: st, Bus: bus, Control: apitest.Control(t, st, bus, log), Clock: c, Tokens: sealer, Log: log})
+	svc := svcs.Rooms
+	api := ivsapi.New(svcs.IVS(), nil, log)
 	call := func(op string, body any) (int, map[string]any) {
 		t.Helper()
 		b, _ := json.Marshal(body)

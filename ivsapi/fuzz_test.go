@@ -22,7 +22,7 @@ var operations = []string{"CreateRoom", "GetRoom", "UpdateRoom", "DeleteRoom", "
 // is one the AWS clients can parse: X-Amzn-ErrorType and a JSON body.
 func FuzzIVSAPI(f *testing.F) {
 	svc, _ := apitest.Service(f)
-	api := ivsapi.New(svc, nil, nil)
+	api := ivsapi.New(svc.IVS(), nil, nil)
 	arn := "arn:aws:ivschat:us-east-1:123456789012:room/abcdEFGH1234"
 	for i, body := range []string{`{}`, `{"name":"a","maximumMessageLength":500,"tags":{"k":"v"}}`,
 		`{"identifier":"` + arn + `"}`, `{"roomIdentifier":"` + arn + `","userId":"u","capabilities":["SEND_MESSAGE"],"attributes":{"a":"b"}}`,

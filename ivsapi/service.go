@@ -10,7 +10,7 @@ import (
 // Service is every operation the IVS Chat handlers call, as package service
 // has them. It is declared here, where it is used, so that the handlers can
 // be tested against a fake and the service split by domain without them
-// noticing; *service.Service satisfies it.
+// noticing.
 type Service interface {
 	RoomService
 	ChatService
@@ -58,5 +58,3 @@ type BanService interface {
 	DeleteBan(ctx context.Context, room *parley.ParsedARN, userID string) error
 	ListBans(ctx context.Context, in service.ListBansInput) ([]*parley.Ban, string, error)
 }
-
-var _ Service = (*service.Service)(nil)

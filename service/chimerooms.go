@@ -347,6 +347,19 @@ func (s *ChimeRooms) PutRetentionSettings(ctx context.Context, accountID string,
 	return err
 }
 
+// ListRoomMessages returns a room's recent messages, newest last, for the
+// operator (parley:ListRoomMessages; devices use GET_MESSAGES).
+func (s *ChimeRooms) ListRoomMessages(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error) {
+	aws, err := s.enterprise(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.ChimeRoom(ctx, aws, accountID, roomID); err != nil {
+		return nil, err
+	}
+	return s.Store.Messages(ctx, aws, accountID, roomID, time.Time{}, 200)
+}
+
 // PostMessage posts content to a room as a member (a user's device or a
 // bot): it is kept in the room's history and delivered to the devices of
 // every member, on every node, and to the room's bots. A sender who is not

@@ -114,7 +114,7 @@ type Services struct {
 	Core       *Core
 	Rooms      *Rooms      // IVS rooms, chat tokens, moderation and bans
 	Logging    *Logging    // IVS logging configurations
-	Tags       *Tags       // tags of IVS resources
+	Tagging    *Tagging    // tags of IVS resources
 	Accounts   *Accounts   // Chime accounts, users and their sessions
 	ChimeRooms *ChimeRooms // Chime rooms, memberships, messages and bots
 	AuditLog   *AuditLog   // the audit trail
@@ -127,7 +127,7 @@ func New(c Config) *Services {
 		Core:       core,
 		Rooms:      &Rooms{Core: core, Store: c.Store, Bus: c.Bus, Tokens: c.Tokens, Limits: c.Limits, ChatLog: c.ChatLog},
 		Logging:    &Logging{Core: core, Store: c.Store, Limits: c.Limits},
-		Tags:       &Tags{Store: c.Store},
+		Tagging:    &Tagging{Store: c.Store},
 		Accounts:   &Accounts{Core: core, Store: c.Store, Chime: c.Chime},
 		ChimeRooms: &ChimeRooms{Core: core, Store: c.Store, Bus: c.Bus, Chime: c.Chime},
 		AuditLog:   &AuditLog{Store: c.Store},
@@ -208,3 +208,25 @@ func (s *Core) auditDetail(ctx context.Context, action, target, detail string, r
 		s.Log.ErrorContext(ctx, "audit record lost", "action", action, "target", target, "err", err)
 	}
 }
+
+// IVS is what the IVS Chat API serves: rooms, tokens, moderation and bans,
+// logging configurations and tags.
+type IVS struct {
+	*Rooms
+	*Logging
+	*Tagging
+}
+
+// Chime is what the Chime API serves: accounts, users and sessions, rooms,
+// memberships and bots.
+type Chime struct {
+	*Accounts
+	*ChimeRooms
+	*AuditLog // parley:ListAudit
+}
+
+// IVS returns the services of the IVS Chat API.
+func (s *Services) IVS() IVS { return IVS{s.Rooms, s.Logging, s.Tagging} }
+
+// Chime returns the services of the Chime API.
+func (s *Services) Chime() Chime { return Chime{s.Accounts, s.ChimeRooms, s.AuditLog} }

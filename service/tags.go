@@ -6,19 +6,19 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// Tags tags IVS resources (rooms and logging configurations).
-type Tags struct {
+// Tagging tags IVS resources (rooms and logging configurations).
+type Tagging struct {
 	Store TagStore
 }
 
-// TagStore is what Tags reads and writes.
+// TagStore is what Tagging reads and writes.
 type TagStore interface {
 	Tags(ctx context.Context, arn parley.ParsedARN) (map[string]string, error)
 	UpdateTags(ctx context.Context, arn parley.ParsedARN, set map[string]string, remove []string, max int) error
 }
 
 // Tags returns the tags of a room or logging configuration.
-func (s *Tags) Tags(ctx context.Context, arn parley.ParsedARN) (map[string]string, error) {
+func (s *Tagging) Tags(ctx context.Context, arn parley.ParsedARN) (map[string]string, error) {
 	if _, err := resolve(ctx, arn, arn.Kind); err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func (s *Tags) Tags(ctx context.Context, arn parley.ParsedARN) (map[string]strin
 }
 
 // TagResource adds or overwrites tags.
-func (s *Tags) TagResource(ctx context.Context, arn parley.ParsedARN, tags map[string]string) error {
+func (s *Tagging) TagResource(ctx context.Context, arn parley.ParsedARN, tags map[string]string) error {
 	if _, err := resolve(ctx, arn, arn.Kind); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (s *Tags) TagResource(ctx context.Context, arn parley.ParsedARN, tags map[s
 }
 
 // UntagResource removes tags; keys that are not set are ignored.
-func (s *Tags) UntagResource(ctx context.Context, arn parley.ParsedARN, keys []string) error {
+func (s *Tagging) UntagResource(ctx context.Context, arn parley.ParsedARN, keys []string) error {
 	if _, err := resolve(ctx, arn, arn.Kind); err != nil {
 		return err
 	}

@@ -45,6 +45,8 @@ type Config struct {
 	ReviewTimeout   time.Duration
 	PingInterval    time.Duration // WebSocket pings to detect dead peers
 	SendQueue       int           // frames queued for a WebSocket client before it is dropped as slow
+	FanoutBacklog   int           // frames a node's sockets may have queued before room traffic waits
+	PublishWait     time.Duration // how long a message or event waits for the backlog before ThrottlingException
 	ChatLogDir      string        // where logging configurations deliver; "" means <data>/chat-logs
 
 	ChimeStrict     bool          // enforce AWS's per-account-type rules on Chime operations
@@ -95,6 +97,7 @@ func DefaultConfig() Config {
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
 		Region: "us-east-1", ThrottleScale: 1, ChimeRate: 10, TokenLifetime: 60 * time.Minute,
 		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second, SendQueue: 1024,
+		FanoutBacklog: 1 << 16, PublishWait: time.Second,
 		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 		FileReserve: 256, HealthHeadroom: 16, ConnsPerIP: 1000, HandshakeRate: 20, HandshakeBurst: 100,
@@ -217,6 +220,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReviewTimeout, "review-timeout", c.ReviewTimeout, "how long a message review may take before the fallback result applies")
 	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "WebSocket ping interval; a peer that does not answer within an interval is dropped")
 	fs.IntVar(&c.SendQueue, "send-queue", c.SendQueue, "frames queued for a WebSocket client that reads too slowly before it is dropped (close 1008)")
+	fs.IntVar(&c.FanoutBacklog, "fanout-backlog", c.FanoutBacklog, "frames the node's sockets may have queued and not yet written (at most 8 a connection) before messages and events wait")
+	fs.DurationVar(&c.PublishWait, "publish-wait", c.PublishWait, "how long a message or event waits for --fanout-backlog before it is refused (ThrottlingException, ERROR 429)")
 	if v, ok := os.LookupEnv("PARLEY_CHIME_STRICT"); ok {
 		c.ChimeStrict, _ = strconv.ParseBool(v)
 	}

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/cache"
 	"github.com/parley-chat/parley/chatlog"
 	"github.com/parley-chat/parley/chattoken"
 	"github.com/parley-chat/parley/chimeapi"
@@ -222,13 +223,21 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
 	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
-	svc := &service.Service{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
+	svc := service.New(service.Config{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
-		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}}
+		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}})
+	// What every request reads, in memory: rooms kept current by the
+	// control plane's commands, access keys for a few seconds.
+	rooms := cache.NewRooms(m.Store, m.Clock.Now)
+	svc.Rooms.Lookup = rooms
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	limiter.SetDefault("chime", c.ChimeRate)
 	limiter.SetClock(m.Clock.Now)
-	m.Hub = ws.NewHub(m.Store, m.Bus, svc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
+	m.Hub = ws.NewHub(hubStore{m.Store, rooms}, m.Bus, struct {
+		*service.Rooms
+		*service.ChimeRooms
+	}{svc.Rooms, svc.ChimeRooms}, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
+		Backlog: c.FanoutBacklog, PublishWait: c.PublishWait,
 		ControlRate: c.ControlRate, ControlBurst: c.ControlBurst,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
 	if err := m.Hub.Run(ctx); err != nil {
@@ -236,9 +245,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.registry = prometheus.NewRegistry()
 	ops := metrics.New(m.registry, m.NodeID, m.Hub)
-	m.Control = control.New(m.Store, m.Bus, m.Hub, m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
+	svc.Core.Gate = m.Hub
+	m.Control = control.New(m.Store, m.Bus, rooms.Invalidating(m.Hub), m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
 	ops.SetControl(m.Control)
-	svc.Control = m.Control
+	svc.Core.Control = m.Control
 	if err := m.Control.Start(ctx); err != nil {
 		return err
 	}
@@ -246,19 +256,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.Cluster.Start(ctx); err != nil {
 		return err
 	}
-	verifier := &sigv4.Verifier{Keys: m.Store, Services: []string{"ivschat", "chime"},
+	verifier := &sigv4.Verifier{Keys: cache.NewKeys(m.Store, m.Clock.Now), Services: []string{"ivschat", "chime"},
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
 	if !slices.Contains(c.Regions, "*") {
 		verifier.Regions = c.Regions
 	}
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	chime := chimeapi.New(svc, sealer, limiter, m.Log)
-	ivs := ivsapi.New(svc, limiter, m.Log)
+	chime := chimeapi.New(svc.Chime(), sealer, limiter, m.Log)
+	ivs := ivsapi.New(svc.IVS(), limiter, m.Log)
 	srv := server.New(verifier, ivs, chime, m.Log, m.registry, m.registry,
 		server.Limits{BodyTimeout: c.BodyTimeout, HandshakeRate: c.HandshakeRate, HandshakeBurst: c.HandshakeBurst})
 	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
 	srv.WS = ops.Handshakes(m.Hub)
-	if srv.Console, err = console.New(ctx, m.Store, svc, m.Cluster, m.Bus, ivs, chime, m.Log,
+	if srv.Console, err = console.New(ctx, m.Store, svc.AuditLog, m.Cluster, m.Bus, ivs, chime, m.Log,
 		console.Config{Region: c.Region, NodeID: m.NodeID, Lease: m.Control.Config().Lease}); err != nil {
 		return err
 	}
@@ -311,6 +321,16 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Log.Info("listening", "url", m.URL)
 	return nil
+}
+
+// hubStore is the store as the hub reads it: rooms through the cache.
+type hubStore struct {
+	ws.Store
+	rooms *cache.Rooms
+}
+
+func (s hubStore) Room(ctx context.Context, sc parley.Scope, id string) (*parley.Room, error) {
+	return s.rooms.Room(ctx, sc, id)
 }
 
 // connectionLimit is the open-file limit less reserve, for the store, the
