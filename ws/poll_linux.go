@@ -23,9 +23,11 @@ import (
 // nbio would replace gobwas/ws and the whole connection layer.
 type poller struct {
 	epfd  int
+	wake  int // an eventfd in the set: close writes to it, and wait stops
+	stop  sync.Once
 	mu    sync.Mutex
 	conns map[uint64]*conn
-	next  uint64
+	next  uint64 // connections' IDs start at 1; 0 is wake's
 }
 
 const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
@@ -35,7 +37,17 @@ func newPoller() (*poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &poller{epfd: fd, conns: map[uint64]*conn{}}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(fd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN}); err != nil {
+		unix.Close(wake)
+		unix.Close(fd)
+		return nil, err
+	}
+	p := &poller{epfd: fd, wake: wake, conns: map[uint64]*conn{}}
 	go p.wait()
 	return p, nil
 }
@@ -88,6 +100,16 @@ func (p *poller) wait() {
 		}
 		for _, ev := range events[:n] {
 			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			if id == 0 {
+				// Closed. The descriptors are closed here, by the only
+				// goroutine that waits on them: closed under a blocked
+				// epoll_wait, the number could be reused (by another hub's
+				// poller in the same process) before this loop waits again,
+				// and the loop would take that set's events.
+				unix.Close(p.wake)
+				unix.Close(p.epfd)
+				return
+			}
 			p.mu.Lock()
 			c := p.conns[id]
 			p.mu.Unlock()
@@ -98,7 +120,13 @@ func (p *poller) wait() {
 	}
 }
 
-func (p *poller) close() { unix.Close(p.epfd) }
+// close stops the poller; its goroutine closes the descriptors.
+func (p *poller) close() {
+	p.stop.Do(func() {
+		one := [8]byte{1}
+		unix.Write(p.wake, one[:])
+	})
+}
 
 // readable reports whether c's socket has bytes to read (or has reached its
 // end, which a read then reports), without blocking.
