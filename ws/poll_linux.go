@@ -57,13 +57,22 @@ func (p *poller) add(c *conn) error {
 	if c.raw == nil {
 		return errors.ErrUnsupported
 	}
+	// pollID is set under p.mu: kill may read it (remove) on another
+	// goroutine while the connection's first read is handed over here.
 	p.mu.Lock()
 	p.next++
 	id := p.next
 	p.conns[id] = c
-	p.mu.Unlock()
 	c.pollID = id
-	return p.ctl(c, unix.EPOLL_CTL_ADD)
+	p.mu.Unlock()
+	if err := p.ctl(c, unix.EPOLL_CTL_ADD); err != nil {
+		p.mu.Lock()
+		delete(p.conns, id)
+		c.pollID = 0
+		p.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // rearm watches c's socket again, after a read drained it.
@@ -80,12 +89,11 @@ func (p *poller) ctl(c *conn, op int) error {
 
 // remove forgets c. Its socket leaves the epoll set when it is closed.
 func (p *poller) remove(c *conn) {
-	if c.pollID == 0 {
-		return
-	}
 	p.mu.Lock()
-	delete(p.conns, c.pollID)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if c.pollID != 0 {
+		delete(p.conns, c.pollID)
+	}
 }
 
 func (p *poller) wait() {
