@@ -2,7 +2,11 @@ package ws
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -328,5 +332,45 @@ func TestPingDropsSilentPeers(t *testing.T) {
 	alive.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "x", "Content": "still here"})
 	if f := alive.next(); f.RequestID != "x" {
 		t.Fatalf("live peer got %+v", f)
+	}
+}
+
+// Ensure a reader that falls behind is dropped (close 1008) once its queue
+// is full, rather than stall its room: the others get every frame.
+func TestSlowConsumerDropped(t *testing.T) {
+	h := newTestHub(t, func(c *Config) { c.SendQueue = 8 })
+	room := h.room(0, 0)
+	fast := h.dial(h.token(room, "fast"))
+	// The slow reader's socket takes little and it never reads, so the
+	// server's writes to it block and its queue fills.
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) }); err != nil {
+			return err
+		}
+		return serr
+	}}
+	d := ws.Dialer{Protocols: []string{h.token(room, "slow")}, NetDial: nd.DialContext}
+	slow, _, _, err := d.Dial(context.Background(), h.url+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	pad := strings.Repeat("x", 8<<10)
+	const n = 1000 // 8 MB: far more than the socket buffers hold
+	for i := range n {
+		ev := parley.Event{Type: parley.EventEvent, Room: room.Scope, RoomID: room.ID, ID: fmt.Sprintf("ev%010d", i), Name: "flood",
+			Attributes: map[string]string{"pad": pad}, SendTime: h.clock.Now()}
+		if err := h.bus.Publish(context.Background(), parley.RoomSubject(room.Scope, room.ID), ev); err != nil {
+			t.Fatal(err)
+		}
+		// In step with the fast reader, whose queue then never fills.
+		if f := fast.next(); f.ID != ev.ID {
+			t.Fatalf("frame %d to the fast reader = %s", i, f.ID)
+		}
+	}
+	// Its close frame waits behind what it did not read, until the write times out.
+	if got := h.hub.Stats().SlowDrops; got != 1 {
+		t.Fatalf("Stats().SlowDrops = %d, want 1", got)
 	}
 }
