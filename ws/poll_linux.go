@@ -23,9 +23,11 @@ import (
 // nbio would replace gobwas/ws and the whole connection layer.
 type poller struct {
 	epfd  int
+	wake  int // an eventfd in the set: close writes to it, and wait stops
+	stop  sync.Once
 	mu    sync.Mutex
 	conns map[uint64]*conn
-	next  uint64
+	next  uint64 // connections' IDs start at 1; 0 is wake's
 }
 
 const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
@@ -35,7 +37,17 @@ func newPoller() (*poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &poller{epfd: fd, conns: map[uint64]*conn{}}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(fd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN}); err != nil {
+		unix.Close(wake)
+		unix.Close(fd)
+		return nil, err
+	}
+	p := &poller{epfd: fd, wake: wake, conns: map[uint64]*conn{}}
 	go p.wait()
 	return p, nil
 }
@@ -45,13 +57,22 @@ func (p *poller) add(c *conn) error {
 	if c.raw == nil {
 		return errors.ErrUnsupported
 	}
+	// pollID is set under p.mu: kill may read it (remove) on another
+	// goroutine while the connection's first read is handed over here.
 	p.mu.Lock()
 	p.next++
 	id := p.next
 	p.conns[id] = c
-	p.mu.Unlock()
 	c.pollID = id
-	return p.ctl(c, unix.EPOLL_CTL_ADD)
+	p.mu.Unlock()
+	if err := p.ctl(c, unix.EPOLL_CTL_ADD); err != nil {
+		p.mu.Lock()
+		delete(p.conns, id)
+		c.pollID = 0
+		p.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // rearm watches c's socket again, after a read drained it.
@@ -68,12 +89,11 @@ func (p *poller) ctl(c *conn, op int) error {
 
 // remove forgets c. Its socket leaves the epoll set when it is closed.
 func (p *poller) remove(c *conn) {
-	if c.pollID == 0 {
-		return
-	}
 	p.mu.Lock()
-	delete(p.conns, c.pollID)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if c.pollID != 0 {
+		delete(p.conns, c.pollID)
+	}
 }
 
 func (p *poller) wait() {
@@ -88,6 +108,16 @@ func (p *poller) wait() {
 		}
 		for _, ev := range events[:n] {
 			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			if id == 0 {
+				// Closed. The descriptors are closed here, by the only
+				// goroutine that waits on them: closed under a blocked
+				// epoll_wait, the number could be reused (by another hub's
+				// poller in the same process) before this loop waits again,
+				// and the loop would take that set's events.
+				unix.Close(p.wake)
+				unix.Close(p.epfd)
+				return
+			}
 			p.mu.Lock()
 			c := p.conns[id]
 			p.mu.Unlock()
@@ -98,7 +128,13 @@ func (p *poller) wait() {
 	}
 }
 
-func (p *poller) close() { unix.Close(p.epfd) }
+// close stops the poller; its goroutine closes the descriptors.
+func (p *poller) close() {
+	p.stop.Do(func() {
+		one := [8]byte{1}
+		unix.Write(p.wake, one[:])
+	})
+}
 
 // readable reports whether c's socket has bytes to read (or has reached its
 // end, which a read then reports), without blocking.

@@ -144,6 +144,7 @@ type Main struct {
 	wg       sync.WaitGroup
 	registry *prometheus.Registry
 	chatLog  *chatlog.Logger
+	rooms    *cache.Rooms // rooms as the hub and the hot service paths read them
 	debug    *http.Server
 }
 
@@ -176,6 +177,66 @@ func NewMain() *Main {
 // Run opens the store and bus, builds the server and starts serving. It
 // returns once the listener accepts connections.
 func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.configure(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.Close(context.Background())
+		}
+	}()
+	c := m.Config
+
+	if m.Store, err = openStore(ctx, c); err != nil {
+		return err
+	}
+	m.NodeID = parley.NewID()
+	if m.Bus, err = openBus(c, m.NodeID, m.Log); err != nil {
+		return err
+	}
+	if m.Key, err = ensureKey(ctx, m.Store, c, m.Clock); err != nil {
+		return err
+	}
+	sealer, err := tokenSealer(ctx, m.Store)
+	if err != nil {
+		return err
+	}
+	m.chatLog = m.newChatLog()
+	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
+	svc := m.newService(sealer, lambdas)
+	m.Hub = m.newHub(svc, sealer, lambdas)
+	if err := m.Hub.Run(ctx); err != nil {
+		return err
+	}
+	m.registry = prometheus.NewRegistry()
+	ops := metrics.New(m.registry, m.NodeID, m.Hub)
+	svc.Core.Gate = m.Hub
+	m.Control = control.New(m.Store, m.Bus, m.rooms.Invalidating(m.Hub), m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
+	ops.SetControl(m.Control)
+	svc.Core.Control = m.Control
+	if err := m.Control.Start(ctx); err != nil {
+		return err
+	}
+	m.Cluster = nodes.New(m.Bus, m.Hub, m.Control, m.Log, nodes.Config{NodeID: m.NodeID})
+	if err := m.Cluster.Start(ctx); err != nil {
+		return err
+	}
+
+	srv, err := m.newServer(ctx, svc, sealer, ops)
+	if err != nil {
+		return err
+	}
+	if err := m.listen(srv); err != nil {
+		return err
+	}
+	m.startBackground()
+	m.Log.Info("listening", "url", m.URL)
+	return nil
+}
+
+// configure reads the secret access key file, validates the configuration
+// and logs it, with a warning for each setting that weakens security.
+func (m *Main) configure() error {
 	if err := m.Config.readSecret(); err != nil {
 		return err
 	}
@@ -190,72 +251,74 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if c.InsecureDevAuth {
 		m.Log.Warn("INSECURE DEVELOPMENT MODE: request signatures are NOT verified and any credentials are accepted. Never run this way where others can reach the port.")
 	}
-	defer func() {
-		if err != nil {
-			m.Close(context.Background())
-		}
-	}()
+	return nil
+}
 
-	if m.Store, err = openStore(ctx, c); err != nil {
-		return err
-	}
-	m.NodeID = parley.NewID()
+// openBus opens the bus the configuration names: in-process, or NATS with
+// the node's name.
+func openBus(c Config, nodeID string, log *slog.Logger) (parley.Bus, error) {
 	if c.Bus == "inmem" {
-		m.Bus = inmem.New()
-	} else if m.Bus, err = natsbus.Connect(c.Bus, "parley-"+m.NodeID, m.Log); err != nil {
-		return err
+		return inmem.New(), nil
 	}
-	if m.Key, err = ensureKey(ctx, m.Store, c, m.Clock); err != nil {
-		return err
-	}
-	tokenKey, err := m.Store.Secret(ctx, "chat-token-key", chattoken.NewKey)
-	if err != nil {
-		return fmt.Errorf("chat token key: %w", err)
-	}
-	sealer, err := chattoken.NewSealer(tokenKey)
-	if err != nil {
-		return err
-	}
+	return natsbus.Connect(c.Bus, "parley-"+nodeID, log)
+}
 
-	logDir := c.ChatLogDir
-	if logDir == "" {
-		logDir = filepath.Join(c.DataDir, "chat-logs")
+// tokenSealer returns the sealer of chat and session tokens, with the key
+// kept in the store (made on first start), so every node shares it.
+func tokenSealer(ctx context.Context, s Store) (*chattoken.Sealer, error) {
+	tokenKey, err := s.Secret(ctx, "chat-token-key", chattoken.NewKey)
+	if err != nil {
+		return nil, fmt.Errorf("chat token key: %w", err)
 	}
-	m.chatLog = &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
-	lambdas := &webhook.Client{Lambdas: c.LambdaEndpoints}
+	return chattoken.NewSealer(tokenKey)
+}
+
+// newChatLog returns the writer of rooms' chat logs, under ChatLogDir or
+// else <data>/chat-logs.
+func (m *Main) newChatLog() *chatlog.Logger {
+	logDir := m.Config.ChatLogDir
+	if logDir == "" {
+		logDir = filepath.Join(m.Config.DataDir, "chat-logs")
+	}
+	return &chatlog.Logger{Root: logDir, Store: m.Store, Log: m.Log, Encode: ws.Frame}
+}
+
+// newService builds the operations layer on the store, the bus and the
+// chat log. Its control plane is set once that is built (it needs the hub,
+// which needs the service).
+//
+// What every request reads is kept in memory: rooms (m.rooms), kept current
+// by the control plane's commands, and access keys (see newServer).
+func (m *Main) newService(sealer *chattoken.Sealer, lambdas *webhook.Client) *service.Services {
+	c := m.Config
 	svc := service.New(service.Config{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}})
-	// What every request reads, in memory: rooms kept current by the
-	// control plane's commands, access keys for a few seconds.
-	rooms := cache.NewRooms(m.Store, m.Clock.Now)
-	svc.Rooms.Lookup = rooms
-	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
-	limiter.SetDefault("chime", c.ChimeRate)
-	limiter.SetClock(m.Clock.Now)
-	m.Hub = ws.NewHub(hubStore{m.Store, rooms}, m.Bus, struct {
+	m.rooms = cache.NewRooms(m.Store, m.Clock.Now)
+	svc.Rooms.Lookup = m.rooms
+	return svc
+}
+
+// newHub builds this node's WebSocket hub; Run starts it.
+func (m *Main) newHub(svc *service.Services, sealer *chattoken.Sealer, lambdas *webhook.Client) *ws.Hub {
+	c := m.Config
+	hubSvc := struct {
 		*service.Rooms
 		*service.ChimeRooms
-	}{svc.Rooms, svc.ChimeRooms}, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
+	}{svc.Rooms, svc.ChimeRooms}
+	return ws.NewHub(hubStore{m.Store, m.rooms}, m.Bus, hubSvc, sealer, m.Clock, m.Log, ws.Config{NodeID: m.NodeID, PingInterval: c.PingInterval, SendQueue: c.SendQueue,
 		Backlog: c.FanoutBacklog, PublishWait: c.PublishWait,
 		ControlRate: c.ControlRate, ControlBurst: c.ControlBurst,
 		Reviewer: &ws.LambdaReviewer{Caller: lambdas, Timeout: c.ReviewTimeout}})
-	if err := m.Hub.Run(ctx); err != nil {
-		return err
-	}
-	m.registry = prometheus.NewRegistry()
-	ops := metrics.New(m.registry, m.NodeID, m.Hub)
-	svc.Core.Gate = m.Hub
-	m.Control = control.New(m.Store, m.Bus, rooms.Invalidating(m.Hub), m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
-	ops.SetControl(m.Control)
-	svc.Core.Control = m.Control
-	if err := m.Control.Start(ctx); err != nil {
-		return err
-	}
-	m.Cluster = nodes.New(m.Bus, m.Hub, m.Control, m.Log, nodes.Config{NodeID: m.NodeID})
-	if err := m.Cluster.Start(ctx); err != nil {
-		return err
-	}
+}
+
+// newServer builds the HTTP handler: SigV4 verification, throttling, the
+// IVS and Chime APIs, the WebSocket hub, bots, the console and health.
+func (m *Main) newServer(ctx context.Context, svc *service.Services, sealer *chattoken.Sealer, ops *metrics.Metrics) (*server.Server, error) {
+	c := m.Config
+	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
+	limiter.SetDefault("chime", c.ChimeRate)
+	limiter.SetClock(m.Clock.Now)
 	verifier := &sigv4.Verifier{Keys: cache.NewKeys(m.Store, m.Clock.Now), Services: []string{"ivschat", "chime"},
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
 	if !slices.Contains(c.Regions, "*") {
@@ -268,20 +331,24 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		server.Limits{BodyTimeout: c.BodyTimeout, HandshakeRate: c.HandshakeRate, HandshakeBurst: c.HandshakeBurst})
 	srv.Bots, srv.BotPrefix = http.HandlerFunc(chime.BotPost), chimeapi.BotPath
 	srv.WS = ops.Handshakes(m.Hub)
+	var err error
 	if srv.Console, err = console.New(ctx, m.Store, svc.AuditLog, m.Cluster, m.Bus, ivs, chime, m.Log,
 		console.Config{Region: c.Region, NodeID: m.NodeID, Lease: m.Control.Config().Lease}); err != nil {
-		return err
+		return nil, err
 	}
 	srv.Health = func(r *http.Request) error { return m.Store.Ping(r.Context()) }
+	return srv, nil
+}
 
+// listen opens the listener, with the connection limits, and the HTTP
+// server that will serve srv on it.
+func (m *Main) listen(srv *server.Server) error {
+	c := m.Config
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	maxConns := c.MaxConnections
-	if maxConns == 0 {
-		maxConns = connectionLimit(c.FileReserve)
-	}
+	maxConns := c.maxConnections()
 	limited := &server.Listener{Listener: ln, Max: max(maxConns, 0), Headroom: c.HealthHeadroom, PerIP: c.ConnsPerIP,
 		Log: m.Log, Refused: srv.ConnectionRefused}
 	m.ln = limited
@@ -296,6 +363,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
 	m.Log.Info("connection limits", "max_connections", maxConns, "health_headroom", c.HealthHeadroom, "per_ip", c.ConnsPerIP,
 		"handshake_rate_per_ip", c.HandshakeRate)
+	return nil
+}
+
+// startBackground serves HTTP on the listener and starts the loops Close
+// stops: the purge of spent chat tokens, and the pprof server if asked for.
+func (m *Main) startBackground() {
+	c := m.Config
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Add(2)
@@ -319,8 +393,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}()
 		m.Log.Info("serving pprof", "addr", c.DebugAddr)
 	}
-	m.Log.Info("listening", "url", m.URL)
-	return nil
+}
+
+// maxConnections is the listener's connection limit: MaxConnections, or
+// for 0 the open-file limit less FileReserve; -1 means none.
+func (c Config) maxConnections() int {
+	if c.MaxConnections == 0 {
+		return connectionLimit(c.FileReserve)
+	}
+	return c.MaxConnections
 }
 
 // hubStore is the store as the hub reads it: rooms through the cache.
