@@ -178,6 +178,10 @@ var (
 		"Messages and events queued to connections (one per connection reached), by API and type.", []string{"api", "type"}, nil)
 	descSlow = prometheus.NewDesc("parley_slow_consumer_drops_total",
 		"Connections dropped (close 1008) because they did not read fast enough.", nil, nil)
+	descThrottled = prometheus.NewDesc("parley_messages_throttled_total",
+		"Messages and events refused (ThrottlingException, ERROR 429) because this node's sockets were too far behind (--fanout-backlog).", nil, nil)
+	descBacklog = prometheus.NewDesc("parley_fanout_backlog_frames",
+		"Frames queued to this node's sockets and not yet written (at most 8 a connection).", nil, nil)
 	descWaiting = prometheus.NewDesc("parley_control_commands_waiting",
 		"Revocation commands of calls on this node waiting for every live node's acknowledgement.", nil, nil)
 	descQueued = prometheus.NewDesc("parley_control_batches_queued",
@@ -193,7 +197,7 @@ var (
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descRooms, descDelivered, descSlow, descWaiting, descQueued, descFenced, descStoreUp, descBusUp, descHealthy} {
+	for _, d := range []*prometheus.Desc{descConns, descRooms, descDelivered, descSlow, descThrottled, descBacklog, descWaiting, descQueued, descFenced, descStoreUp, descBusUp, descHealthy} {
 		ch <- d
 	}
 }
@@ -213,6 +217,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descDelivered, st.IVSEvents, ws.APIIVS, "event")
 	counter(descDelivered, st.ChimeMessages, ws.APIChime, "message")
 	counter(descSlow, st.SlowDrops)
+	counter(descThrottled, st.Throttled)
+	gauge(descBacklog, float64(st.Backlog))
 	if c.control == nil {
 		return
 	}
