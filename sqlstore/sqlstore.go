@@ -313,7 +313,14 @@ func (s *Store) wrap(op string, err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	kind, msg, ok := s.d.Classify(err)
+	var (
+		kind parley.Kind
+		msg  string
+		ok   bool
+	)
+	if s.d.Classify != nil {
+		kind, msg, ok = s.d.Classify(err)
+	}
 	if ok && kind == parley.KindConflict {
 		return &parley.Error{Kind: kind, Op: op, Message: msg, Err: err}
 	}
