@@ -1,5 +1,6 @@
-// Package postgres implements parley.Store on PostgreSQL through pgx, for
-// several parley nodes sharing one database.
+// Package postgres is the PostgreSQL dialect of the SQL store (package
+// sqlstore): parley.Store on PostgreSQL through pgx, for several parley
+// nodes sharing one database.
 //
 // Migrations run under an advisory lock, so nodes starting at once apply
 // each exactly once. Read-modify-write methods lock the row they change
@@ -10,28 +11,18 @@ package postgres
 
 import (
 	"context"
-	"embed"
+	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io/fs"
-	"sort"
+	"text/template"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/sqlstore"
 )
-
-//go:embed migration/*.sql
-var migrations embed.FS
-
-// Store is a parley.Store on PostgreSQL.
-type Store struct {
-	pool *pgxpool.Pool
-}
-
-var _ parley.Store = (*Store)(nil)
 
 // migrationLock is the advisory lock key that serialises migrations.
 const migrationLock = 0x7061726c6579 // "parley"
@@ -39,7 +30,9 @@ const migrationLock = 0x7061726c6579 // "parley"
 // Open connects to dsn (a postgres:// URL or key=value string) and migrates
 // the schema. schema (or a search_path parameter of dsn), if not empty, is
 // created if needed and used as the search path: tests use one schema each.
-func Open(ctx context.Context, dsn, schema string) (*Store, error) {
+func Open(ctx context.Context, dsn, schema string) (*sqlstore.Store, error) {
+	// Parsed as a pool's configuration, so that dsn keeps its pool_*
+	// parameters and the pool its sizes.
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -50,134 +43,73 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 	if schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	db := stdlib.OpenDB(*cfg.ConnConfig)
+	db.SetMaxOpenConns(int(cfg.MaxConns)) // pool_max_conns, by default max(4, the number of CPUs)
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	s, err := sqlstore.Open(ctx, db, sqlstore.Dialect{
+		Name:      "postgres",
+		Numbered:  true,
+		ForUpdate: ` FOR UPDATE`,
+		ForShare:  ` FOR SHARE`,
+		ScopeLock: `SELECT pg_advisory_xact_lock(?)`,
+		// The database's clock, the one clock every node agrees on.
+		Now: `(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+		Schema: template.FuncMap{
+			"serial":   func() string { return "BIGSERIAL PRIMARY KEY" },
+			"blob":     func() string { return "BYTEA" },
+			"jsonText": func(col, field string) string { return "(" + col + "::json ->> '" + field + "')" },
+		},
+		Legacy:   legacy,
+		Classify: classify,
+		Migrate: func(ctx context.Context, conn *sql.Conn) (func(), error) {
+			return migrate(ctx, conn, schema)
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	s := &Store{pool: pool}
-	if err := s.migrate(ctx, schema); err != nil {
-		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return s, nil
 }
 
-// Close closes the pool.
-func (s *Store) Close() error {
-	s.pool.Close()
-	return nil
+// legacy maps the migrations of the PostgreSQL store written before the
+// SQL store was shared (one schema file, then one a change) to the shared
+// ones. Its first schema already had chime_memberships.member_type.
+var legacy = map[string][]string{
+	"migration/0001_schema.sql": {"migration/0001_ivschat.sql", "migration/0002_chime.sql", "migration/0003_chime_rooms.sql", "migration/0007_member_type.sql"},
+	"migration/0002_nodes.sql":  {"migration/0004_nodes.sql"},
+	"migration/0003_bans.sql":   {"migration/0005_bans.sql"},
+	"migration/0004_outbox.sql": {"migration/0006_outbox.sql"},
 }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
-
-// migrate creates the schema, if one is named, and applies the migrations
-// it lacks, all under the migration lock: CREATE SCHEMA IF NOT EXISTS is not
-// safe against another node running it at the same moment.
-func (s *Store) migrate(ctx context.Context, schema string) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
+// migrate takes the migration lock and creates the schema, if one is
+// named, under it: CREATE SCHEMA IF NOT EXISTS is not safe against another
+// node running it at the same moment.
+func migrate(ctx context.Context, conn *sql.Conn, schema string) (done func(), err error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return nil, err
 	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
-		return err
-	}
-	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	done = func() { conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock) }
 	if schema != "" {
-		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+		if _, err := conn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			done()
+			return nil, fmt.Errorf("create schema: %w", err)
 		}
 	}
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
-		return err
-	}
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		var n int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, name).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, string(body)); err != nil {
-			tx.Rollback(ctx)
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, name); err != nil {
-			tx.Rollback(ctx)
-			return err
-		}
-		if err := tx.Commit(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	return done, nil
 }
 
-// tx runs fn in a transaction, committing when it returns nil. The outbox
-// entries of ctx (see parley.WithOutbox) and extra are appended in the same
-// transaction.
-func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error, extra ...*parley.OutboxEntry) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return appendOutbox(ctx, tx, append(parley.OutboxFrom(ctx), extra...))
-	})
-}
-
-// lockScope takes a transaction-scoped advisory lock on key, serialising
-// the quota checks of one scope across nodes.
-func lockScope(ctx context.Context, tx pgx.Tx, parts ...string) error {
-	h := fnv.New64a()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64()))
-	return err
-}
-
-// wrap turns driver errors into parley errors by their SQLSTATE code.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var pe *parley.Error
-	if errors.As(err, &pe) {
-		return err
-	}
+// classify knows a unique violation (KindConflict) and a database that
+// cannot be reached or failed before it did anything (KindUnavailable).
+func classify(err error) (parley.Kind, string, bool) {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && pg.Code == "23505" { // unique_violation
-		return &parley.Error{Kind: parley.KindConflict, Op: op, Message: "resource already exists", Err: err}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &parley.Error{Kind: parley.KindUnavailable, Op: op, Message: "request cancelled", Err: err}
+		return parley.KindConflict, "resource already exists", true
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || pgconn.SafeToRetry(err) {
-		return &parley.Error{Kind: parley.KindUnavailable, Op: op, Message: "database unavailable", Err: err}
+		return parley.KindUnavailable, "database unavailable", true
 	}
-	return parley.Internal("postgres."+op, err)
-}
-
-// querier is what both the pool and a transaction offer.
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	return 0, "", false
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/testenv"
 	"github.com/parley-chat/parley/postgres"
+	"github.com/parley-chat/parley/sqlstore"
 	"github.com/parley-chat/parley/storetest"
 )
 
 // mustOpen opens a store in schema, closed after the test.
-func mustOpen(t *testing.T, dsn, schema string) *postgres.Store {
+func mustOpen(t *testing.T, dsn, schema string) *sqlstore.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), dsn, schema)
 	if err != nil {

@@ -7,10 +7,11 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/sqlstore"
 	"github.com/parley-chat/parley/storetest"
 )
 
-func mustOpen(t *testing.T, path string) *sqlite.Store {
+func mustOpen(t *testing.T, path string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {

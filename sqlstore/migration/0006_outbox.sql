@@ -1,12 +1,12 @@
 -- Whether a node is fenced; heartbeats are written by the store's clock.
-ALTER TABLE nodes ADD COLUMN fenced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN fenced BOOLEAN NOT NULL DEFAULT false;
 
 -- Commands every node must carry out, written with the change they enforce.
 CREATE TABLE outbox (
-	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
-	id      TEXT    NOT NULL UNIQUE,
-	command BLOB    NOT NULL,
-	created INTEGER NOT NULL -- Unix milliseconds
+	seq     {{serial}},
+	id      TEXT     NOT NULL UNIQUE,
+	command {{blob}} NOT NULL,
+	created BIGINT   NOT NULL -- Unix milliseconds
 );
 
 CREATE TABLE outbox_acks (

@@ -10,22 +10,22 @@ CREATE TABLE rooms (
 	review_uri      TEXT,
 	review_fallback TEXT,
 	tags            TEXT    NOT NULL DEFAULT '{}',
-	create_time     INTEGER NOT NULL,
-	update_time     INTEGER NOT NULL,
+	create_time     BIGINT  NOT NULL,
+	update_time     BIGINT  NOT NULL,
 	PRIMARY KEY (account_id, region, id)
 );
 CREATE INDEX rooms_by_update ON rooms (account_id, region, update_time DESC, id DESC);
 
 CREATE TABLE logging_configurations (
-	account_id  TEXT    NOT NULL,
-	region      TEXT    NOT NULL,
-	id          TEXT    NOT NULL,
-	name        TEXT    NOT NULL,
-	dest_type   TEXT    NOT NULL,
-	dest_name   TEXT    NOT NULL,
-	tags        TEXT    NOT NULL DEFAULT '{}',
-	create_time INTEGER NOT NULL,
-	update_time INTEGER NOT NULL,
+	account_id  TEXT   NOT NULL,
+	region      TEXT   NOT NULL,
+	id          TEXT   NOT NULL,
+	name        TEXT   NOT NULL,
+	dest_type   TEXT   NOT NULL,
+	dest_name   TEXT   NOT NULL,
+	tags        TEXT   NOT NULL DEFAULT '{}',
+	create_time BIGINT NOT NULL,
+	update_time BIGINT NOT NULL,
 	PRIMARY KEY (account_id, region, id)
 );
 
@@ -42,19 +42,19 @@ CREATE TABLE room_logging (
 CREATE INDEX room_logging_by_config ON room_logging (account_id, region, config_id);
 
 CREATE TABLE consumed_tokens (
-	id      TEXT    PRIMARY KEY,
-	expires INTEGER NOT NULL
+	id      TEXT   PRIMARY KEY,
+	expires BIGINT NOT NULL
 );
 CREATE INDEX consumed_tokens_by_expiry ON consumed_tokens (expires);
 
 CREATE TABLE access_keys (
-	id          TEXT    PRIMARY KEY,
-	secret      TEXT    NOT NULL,
-	account_id  TEXT    NOT NULL,
-	create_time INTEGER NOT NULL
+	id          TEXT   PRIMARY KEY,
+	secret      TEXT   NOT NULL,
+	account_id  TEXT   NOT NULL,
+	create_time BIGINT NOT NULL
 );
 
 CREATE TABLE secrets (
-	name  TEXT PRIMARY KEY,
-	value BLOB NOT NULL
+	name  TEXT     PRIMARY KEY,
+	value {{blob}} NOT NULL
 );

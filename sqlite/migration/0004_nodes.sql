@@ -1,5 +1,0 @@
--- Nodes sharing this store, with their last heartbeat (Unix milliseconds).
-CREATE TABLE nodes (
-	id        TEXT    PRIMARY KEY,
-	heartbeat INTEGER NOT NULL
-);
