@@ -74,6 +74,8 @@ func dialect() sqlstore.Dialect {
 			"jsonText": func(col, field string) string { return "json_extract(" + col + ", '$." + field + "')" },
 		},
 		Classify: classify,
+		// Each commit is a sync to disk: small writes share one.
+		GroupCommit: true,
 		Write: func(ctx context.Context) (func(), error) {
 			select {
 			case writer <- struct{}{}:

@@ -160,7 +160,10 @@ func (s *Store) UpdateChimeUser(ctx context.Context, aws, account, id string, fn
 }
 
 func (s *Store) AppendAudit(ctx context.Context, r *parley.AuditRecord) error {
-	_, err := s.exec(ctx, `INSERT INTO audit (aws_account_id, id, time, data) VALUES (?, ?, ?, ?)`, r.AwsAccountID, r.ID, r.Time.UnixMilli(), marshal(r))
+	err := s.small(ctx, func(q querier) error {
+		_, err := q.exec(ctx, `INSERT INTO audit (aws_account_id, id, time, data) VALUES (?, ?, ?, ?)`, r.AwsAccountID, r.ID, r.Time.UnixMilli(), marshal(r))
+		return err
+	})
 	return s.wrap("AppendAudit", err)
 }
 

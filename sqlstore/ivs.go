@@ -404,10 +404,13 @@ func (s *Store) UpdateTags(ctx context.Context, arn parley.ParsedARN, set map[st
 }
 
 func (s *Store) ConsumeToken(ctx context.Context, id string, expires time.Time) error {
-	n, err := rowsAffected(s.exec(ctx, `INSERT INTO consumed_tokens (id, expires) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, expires.UnixMilli()))
-	if err == nil && n == 0 {
-		err = parley.Errorf(parley.KindConflict, "chat token already used")
-	}
+	err := s.small(ctx, func(q querier) error {
+		n, err := rowsAffected(q.exec(ctx, `INSERT INTO consumed_tokens (id, expires) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, expires.UnixMilli()))
+		if err == nil && n == 0 {
+			err = parley.Errorf(parley.KindConflict, "chat token already used")
+		}
+		return err
+	})
 	return s.wrap("ConsumeToken", err)
 }
 

@@ -61,12 +61,21 @@ type Dialect struct {
 	// Migrate, if not nil, prepares conn for the migrations, holding off
 	// every other process's until done is called.
 	Migrate func(ctx context.Context, conn *sql.Conn) (done func(), err error)
+	// GroupCommit, where each commit costs a sync of its own (SQLite),
+	// makes small writes that arrive together share one transaction.
+	GroupCommit bool
+	// Compact, if not "", gives the file system back the space of deleted
+	// rows (SQLite: PRAGMA incremental_vacuum); "" where the database does
+	// that itself (PostgreSQL's autovacuum).
+	Compact []string
 }
 
 // Store is a parley.Store on an SQL database.
 type Store struct {
-	db *sql.DB
-	d  *Dialect
+	db    *sql.DB
+	d     *Dialect
+	stmts *statements
+	group *group // nil unless the dialect commits in groups
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -74,16 +83,26 @@ var _ parley.Store = (*Store)(nil)
 // Open returns the store on db, migrating its schema first. The store
 // owns db: Close closes it, and so does a failed Open.
 func Open(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
-	s := &Store{db: db, d: &d}
+	s := &Store{db: db, d: &d, stmts: newStatements(db, &d)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if d.GroupCommit {
+		s.group = startGroup(s)
+	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database, once the writes waiting for a group commit
+// are committed.
+func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.stop()
+	}
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -108,7 +127,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		defer done()
 	}
-	q := querier{conn, s.d}
+	q := querier{r: conn, d: s.d}
 	if _, err := q.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
 		return err
 	}
@@ -165,7 +184,7 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, name, body string) er
 		return err
 	}
 	defer tx.Rollback()
-	q := querier{tx, s.d}
+	q := querier{r: tx, d: s.d}
 	if _, err := q.exec(ctx, body); err != nil {
 		return err
 	}
@@ -183,14 +202,20 @@ type runner interface {
 }
 
 // querier runs the store's statements, written with ? placeholders, on the
-// pool or in a transaction, in the dialect's SQL.
+// pool or in a transaction, in the dialect's SQL, prepared once (when
+// stmts is set) rather than parsed at every call.
 type querier struct {
-	r runner
-	d *Dialect
+	r     runner
+	d     *Dialect
+	stmts *statements
+	tx    *sql.Tx // r, when it is a transaction
 }
 
-func (q querier) sql(query string) string {
-	if !q.d.Numbered {
+func (q querier) sql(query string) string { return rebind(q.d, query) }
+
+// rebind writes query, with ? placeholders, in the dialect's SQL.
+func rebind(d *Dialect, query string) string {
+	if !d.Numbered {
 		return query
 	}
 	var b strings.Builder
@@ -206,15 +231,37 @@ func (q querier) sql(query string) string {
 	return b.String()
 }
 
+// stmt returns query prepared, for the pool or q's transaction, or nil to
+// run it unprepared (migrations, and queries the cache has no room for).
+func (q querier) stmt(ctx context.Context, query string) *sql.Stmt {
+	if q.stmts == nil {
+		return nil
+	}
+	st := q.stmts.get(ctx, query)
+	if st != nil && q.tx != nil {
+		return q.tx.StmtContext(ctx, st) // reuses the statement prepared on the transaction's connection
+	}
+	return st
+}
+
 func (q querier) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return q.r.ExecContext(ctx, q.sql(query), args...)
 }
 
 func (q querier) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return q.r.QueryContext(ctx, q.sql(query), args...)
 }
 
 func (q querier) row(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return q.r.QueryRowContext(ctx, q.sql(query), args...)
 }
 
@@ -253,7 +300,10 @@ func (q querier) lockScope(ctx context.Context, parts ...string) error {
 }
 
 // read returns the querier of reads outside a transaction.
-func (s *Store) read() querier { return querier{s.db, s.d} }
+func (s *Store) read() querier { return querier{r: s.db, d: s.d, stmts: s.stmts} }
+
+// in returns the querier of transaction tx.
+func (s *Store) in(tx *sql.Tx) querier { return querier{r: tx, d: s.d, stmts: s.stmts, tx: tx} }
 
 // tx runs fn in a write transaction, committing when it returns nil. The
 // outbox entries of ctx (see parley.WithOutbox) and extra are appended in
@@ -271,7 +321,7 @@ func (s *Store) tx(ctx context.Context, fn func(querier) error, extra ...*parley
 		return err
 	}
 	defer tx.Rollback()
-	q := querier{tx, s.d}
+	q := s.in(tx)
 	if err := fn(q); err != nil {
 		return err
 	}
@@ -300,6 +350,26 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		defer release()
 	}
 	return s.read().exec(ctx, query, args...)
+}
+
+// small runs one small write (an audit record, a token spend, an outbox
+// entry or acknowledgement) with the outbox entries of ctx: in a group
+// commit where the dialect has them, else on its own.
+func (s *Store) small(ctx context.Context, fn func(querier) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
+	if len(parley.OutboxFrom(ctx)) > 0 {
+		return s.tx(ctx, fn)
+	}
+	if s.d.Write != nil {
+		release, err := s.d.Write(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	return fn(s.read())
 }
 
 // wrap turns driver errors into parley errors: *parley.Error passes

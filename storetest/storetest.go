@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Tags/Limit", testTagsLimit},
 		{"Tags/NotFound", testTagsNotFound},
 		{"ConsumeToken/Once", testConsumeToken},
+		{"ConsumeToken/Concurrent", testConcurrentSmallWrites},
 		{"AccessKeys", testAccessKeys},
 		{"Secret/Stable", testSecret},
 		{"ChimeAccount/CRUD", testChimeAccount},
