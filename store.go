@@ -184,6 +184,14 @@ type Store interface {
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	// ListAudit returns the AWS account's records, oldest first, one page at a time.
 	ListAudit(ctx context.Context, aws string, p Page) (_ []*AuditRecord, next string, _ error)
+	// ExpireAudit removes up to limit records, of every account, made
+	// before the given time, oldest first, once export has taken them
+	// (nothing is removed if it fails), and returns how many it removed.
+	ExpireAudit(ctx context.Context, before time.Time, limit int, export func([]*AuditRecord) error) (int, error)
+
+	// Compact gives the file system back the space of removed rows, where
+	// the database does not do that itself.
+	Compact(ctx context.Context) error
 
 	Close() error
 }

@@ -47,6 +47,10 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
+	if err := incremental(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	s, err := sqlstore.Open(ctx, db, dialect())
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -76,6 +80,9 @@ func dialect() sqlstore.Dialect {
 		Classify: classify,
 		// Each commit is a sync to disk: small writes share one.
 		GroupCommit: true,
+		// Free pages go back to the file system, and the write-ahead log
+		// is emptied into the database and truncated.
+		Compact: []string{`PRAGMA incremental_vacuum`, `PRAGMA wal_checkpoint(TRUNCATE)`},
 		Write: func(ctx context.Context) (func(), error) {
 			select {
 			case writer <- struct{}{}:
@@ -85,6 +92,31 @@ func dialect() sqlstore.Dialect {
 			}
 		},
 	}
+}
+
+// incremental makes the database give space back on Compact. The mode is
+// set, and takes effect with a VACUUM: at once for a new file, and for a
+// file made by an older version, once, by rewriting it. (Not a pragma of
+// the connection string: setting it takes the write lock, which a
+// connection opened during a write would wait for.)
+func incremental(ctx context.Context, db *sql.DB) error {
+	var mode int
+	if err := db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		return err
+	}
+	if mode == 2 { // incremental
+		return nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `VACUUM`)
+	return err
 }
 
 // classify knows one error: a primary-key or unique clash, KindConflict.

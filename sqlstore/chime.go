@@ -182,6 +182,48 @@ func scanAudited(row scanner) (audited, error) {
 	return a, json.Unmarshal([]byte(data), a.r)
 }
 
+func (s *Store) ExpireAudit(ctx context.Context, before time.Time, limit int, export func([]*parley.AuditRecord) error) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(q querier) error {
+		// One node at a time: each record is exported once.
+		if err := q.lockScope(ctx, "audit retention"); err != nil {
+			return err
+		}
+		recs, err := all(ctx, q, scanAudited, `SELECT seq, data FROM audit WHERE time < ? ORDER BY seq LIMIT ?`, before.UnixMilli(), limit)
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		out := make([]*parley.AuditRecord, len(recs))
+		for i, a := range recs {
+			out[i] = a.r
+		}
+		if err := export(out); err != nil {
+			return err
+		}
+		// Exactly the records read: the first of those made before, by seq.
+		res, err := q.exec(ctx, `DELETE FROM audit WHERE time < ? AND seq <= ?`, before.UnixMilli(), recs[len(recs)-1].seq)
+		if err != nil {
+			return err
+		}
+		removed, err := res.RowsAffected()
+		n = int(removed)
+		return err
+	})
+	if err != nil {
+		return 0, s.wrap("ExpireAudit", err)
+	}
+	return n, nil
+}
+
+func (s *Store) Compact(ctx context.Context) error {
+	for _, stmt := range s.d.Compact {
+		if _, err := s.exec(ctx, stmt); err != nil {
+			return s.wrap("Compact", err)
+		}
+	}
+	return nil
+}
+
 func (s *Store) ListAudit(ctx context.Context, aws string, p parley.Page) ([]*parley.AuditRecord, string, error) {
 	out, next, err := s.listAudit(ctx, aws, p)
 	return out, next, s.wrap("ListAudit", err)

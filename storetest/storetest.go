@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Tags/NotFound", testTagsNotFound},
 		{"ConsumeToken/Once", testConsumeToken},
 		{"ConsumeToken/Concurrent", testConcurrentSmallWrites},
+		{"Audit/Expire", testExpireAudit},
 		{"AccessKeys", testAccessKeys},
 		{"Secret/Stable", testSecret},
 		{"ChimeAccount/CRUD", testChimeAccount},
