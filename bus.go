@@ -59,8 +59,8 @@ const (
 )
 
 // ChimeRoomSubject is the bus subject of a Chime room's traffic.
-func ChimeRoomSubject(aws, account, roomID string) string {
-	return "parley.chime." + aws + "." + account + "." + roomID
+func ChimeRoomSubject(r ChimeRoomKey) string {
+	return "parley.chime." + r.AWS + "." + r.Account + "." + r.Room
 }
 
 // RoomSubject is the bus subject of a room's traffic.

@@ -2,6 +2,46 @@ package parley
 
 import "time"
 
+// ChimeAccountKey names a Chime account: the AWS account that owns it, and its ID.
+type ChimeAccountKey struct {
+	AWS     string `json:"aws"`
+	Account string `json:"account"`
+}
+
+// Room names the account's room id.
+func (k ChimeAccountKey) Room(id string) ChimeRoomKey {
+	return ChimeRoomKey{ChimeAccountKey: k, Room: id}
+}
+
+// User names the account's user id.
+func (k ChimeAccountKey) User(id string) ChimeUserKey {
+	return ChimeUserKey{ChimeAccountKey: k, User: id}
+}
+
+// ChimeRoomKey names a Chime chat room. In a Command, Room is "" for a
+// command on the whole account (OpSignOut), and the JSON leaves it out.
+type ChimeRoomKey struct {
+	ChimeAccountKey
+	Room string `json:"room,omitempty"`
+}
+
+// Member names the room's member id, a user or a bot of its account.
+func (k ChimeRoomKey) Member(id string) ChimeMemberKey {
+	return ChimeMemberKey{ChimeRoomKey: k, Member: id}
+}
+
+// ChimeUserKey names a user of a Chime account.
+type ChimeUserKey struct {
+	ChimeAccountKey
+	User string `json:"user"`
+}
+
+// ChimeMemberKey names a member (a user or a bot) of a Chime room.
+type ChimeMemberKey struct {
+	ChimeRoomKey
+	Member string `json:"member"`
+}
+
 // ChimeAccountType is the kind of an Amazon Chime account.
 type ChimeAccountType string
 
@@ -29,6 +69,11 @@ type ChimeAccount struct {
 	RoomRetentionDays         int
 	ConversationRetentionDays int
 	CreateTime                time.Time
+}
+
+// Key names the account.
+func (a *ChimeAccount) Key() ChimeAccountKey {
+	return ChimeAccountKey{AWS: a.AwsAccountID, Account: a.AccountID}
 }
 
 // Chime user registration states.
@@ -67,6 +112,11 @@ type ChimeUser struct {
 	CreateTime   time.Time
 }
 
+// Key names the user.
+func (u *ChimeUser) Key() ChimeUserKey {
+	return ChimeAccountKey{AWS: u.AwsAccountID, Account: u.AccountID}.User(u.UserID)
+}
+
 // DeviceSession is a signed-in device of a Chime user: what a session token grants.
 type DeviceSession struct {
 	ID           string
@@ -76,6 +126,11 @@ type DeviceSession struct {
 	Epoch        int64
 	IssueTime    time.Time
 	Expires      time.Time
+}
+
+// UserKey names the user the session signs in.
+func (d *DeviceSession) UserKey() ChimeUserKey {
+	return ChimeAccountKey{AWS: d.AwsAccountID, Account: d.AccountID}.User(d.UserID)
 }
 
 // AuditRecord is one revocation or moderation call, kept for operators.
@@ -100,6 +155,11 @@ type ChimeRoom struct {
 	ClientToken  string // CreateRoom's idempotency token, if any
 	CreateTime   time.Time
 	UpdateTime   time.Time
+}
+
+// Key names the room.
+func (r *ChimeRoom) Key() ChimeRoomKey {
+	return ChimeAccountKey{AWS: r.AwsAccountID, Account: r.AccountID}.Room(r.RoomID)
 }
 
 // Member types and roles of room memberships.
@@ -130,6 +190,11 @@ type RoomMembership struct {
 	UpdateTime   time.Time
 }
 
+// Key names the membership: the member in its room.
+func (m *RoomMembership) Key() ChimeMemberKey {
+	return ChimeAccountKey{AWS: m.AwsAccountID, Account: m.AccountID}.Room(m.RoomID).Member(m.MemberID)
+}
+
 // Bot is a Chime chat bot.
 type Bot struct {
 	AwsAccountID  string
@@ -147,6 +212,11 @@ type Bot struct {
 	UpdateTime     time.Time
 }
 
+// AccountKey names the account the bot belongs to.
+func (b *Bot) AccountKey() ChimeAccountKey {
+	return ChimeAccountKey{AWS: b.AwsAccountID, Account: b.AccountID}
+}
+
 // ChimeMessage is a message posted to a Chime room, kept as room history.
 type ChimeMessage struct {
 	AwsAccountID string
@@ -157,4 +227,9 @@ type ChimeMessage struct {
 	SenderName   string
 	Content      string
 	CreateTime   time.Time
+}
+
+// RoomKey names the room the message was posted to.
+func (m *ChimeMessage) RoomKey() ChimeRoomKey {
+	return ChimeAccountKey{AWS: m.AwsAccountID, Account: m.AccountID}.Room(m.RoomID)
 }

@@ -27,27 +27,20 @@ const (
 	OpDeleteChimeRoom Op = "DeleteChimeRoom"
 )
 
-// ChimeKey names a Chime account of an AWS account, and a room of it when Room is set.
-type ChimeKey struct {
-	AWS     string `json:"aws"`
-	Account string `json:"account"`
-	Room    string `json:"room,omitempty"`
-}
-
 // Command is a revocation (or a change of who receives what) that every
 // live node must carry out on its own connections before the API call that
 // made it returns. Which fields select the connections depends on Op.
 type Command struct {
-	ID        string    `json:"id"`
-	Op        Op        `json:"op"`
-	Scope     Scope     `json:"scope,omitzero"`  // IVS: the room's account and region
-	Room      string    `json:"room,omitempty"`  // IVS: the room ID
-	Chime     ChimeKey  `json:"chime,omitzero"`  // Chime: account, and room for room commands
-	User      string    `json:"user,omitempty"`  // the user (IVS) or member (Chime) concerned
-	Users     []string  `json:"users,omitempty"` // OpSignOut: the Chime users signed out
-	Reason    string    `json:"reason,omitempty"`
-	RequestID string    `json:"requestId,omitempty"` // the messaging request that asked for it, if any
-	Time      time.Time `json:"time"`
+	ID        string       `json:"id"`
+	Op        Op           `json:"op"`
+	Scope     Scope        `json:"scope,omitzero"`  // IVS: the room's account and region
+	Room      string       `json:"room,omitempty"`  // IVS: the room ID
+	Chime     ChimeRoomKey `json:"chime,omitzero"`  // Chime: account, and room for room commands
+	User      string       `json:"user,omitempty"`  // the user (IVS) or member (Chime) concerned
+	Users     []string     `json:"users,omitempty"` // OpSignOut: the Chime users signed out
+	Reason    string       `json:"reason,omitempty"`
+	RequestID string       `json:"requestId,omitempty"` // the messaging request that asked for it, if any
+	Time      time.Time    `json:"time"`
 }
 
 // DisconnectNotice returns the room event that announces an OpDisconnectUser

@@ -10,8 +10,13 @@ import (
 // KindInternal. Lookups are scoped: a resource of another Scope is
 // KindNotFound, exactly like one that does not exist.
 //
-// Implementations: sqlite (the embedded default) and, later, postgres. Both
-// run the conformance suite in package storetest.
+// Chime resources are named by key (ChimeAccountKey, ChimeRoomKey and so
+// on), so an account, a room and a member cannot be passed in each other's
+// place.
+//
+// Implementation: package sqlstore, one store over SQL with two dialects,
+// sqlite (the embedded default) and postgres. Both run the conformance
+// suite in package storetest.
 type Store interface {
 	// CreateRoom stores a new room. KindQuotaExceeded (Limit set) when the
 	// scope already holds maxRooms rooms; KindNotFound (ResourceLoggingConfiguration)
@@ -68,25 +73,26 @@ type Store interface {
 
 	// CreateChimeAccount stores a new Chime account.
 	CreateChimeAccount(ctx context.Context, a *ChimeAccount) error
-	// ChimeAccount returns an account of the AWS account aws. KindNotFound.
-	ChimeAccount(ctx context.Context, aws, id string) (*ChimeAccount, error)
-	// ListChimeAccounts lists accounts by creation, one page at a time.
+	// ChimeAccount returns an account. KindNotFound.
+	ChimeAccount(ctx context.Context, k ChimeAccountKey) (*ChimeAccount, error)
+	// ListChimeAccounts lists the accounts of the AWS account aws by
+	// creation, one page at a time.
 	ListChimeAccounts(ctx context.Context, aws string, f ChimeAccountFilter) (_ []*ChimeAccount, next string, _ error)
 	// UpdateChimeAccount applies fn to the account atomically; an error from fn aborts. KindNotFound.
-	UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*ChimeAccount) error) (*ChimeAccount, error)
+	UpdateChimeAccount(ctx context.Context, k ChimeAccountKey, fn func(*ChimeAccount) error) (*ChimeAccount, error)
 	// DeleteChimeAccount deletes an account and its users. KindUnprocessable
 	// while a user of it is not suspended; KindNotFound.
-	DeleteChimeAccount(ctx context.Context, aws, id string) error
+	DeleteChimeAccount(ctx context.Context, k ChimeAccountKey) error
 
 	// CreateChimeUser stores a new user. KindConflict when the account has a
 	// user with the same e-mail address (case-insensitive); KindNotFound for the account.
 	CreateChimeUser(ctx context.Context, u *ChimeUser) error
-	// ChimeUser returns a user of an account. KindNotFound.
-	ChimeUser(ctx context.Context, aws, account, id string) (*ChimeUser, error)
+	// ChimeUser returns a user. KindNotFound.
+	ChimeUser(ctx context.Context, k ChimeUserKey) (*ChimeUser, error)
 	// ListChimeUsers lists an account's users by creation, one page at a time. KindNotFound for the account.
-	ListChimeUsers(ctx context.Context, aws, account string, f ChimeUserFilter) (_ []*ChimeUser, next string, _ error)
+	ListChimeUsers(ctx context.Context, a ChimeAccountKey, f ChimeUserFilter) (_ []*ChimeUser, next string, _ error)
 	// UpdateChimeUser applies fn to the user atomically; an error from fn aborts. KindNotFound.
-	UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*ChimeUser) error) (*ChimeUser, error)
+	UpdateChimeUser(ctx context.Context, k ChimeUserKey, fn func(*ChimeUser) error) (*ChimeUser, error)
 
 	// CreateChimeRoom stores a new room, or, when the account already has a
 	// room created with the same non-empty ClientToken, returns that room and
@@ -94,46 +100,46 @@ type Store interface {
 	// KindNotFound for the account.
 	CreateChimeRoom(ctx context.Context, r *ChimeRoom, max int) (_ *ChimeRoom, created bool, _ error)
 	// ChimeRoom returns a room. KindNotFound.
-	ChimeRoom(ctx context.Context, aws, account, id string) (*ChimeRoom, error)
+	ChimeRoom(ctx context.Context, k ChimeRoomKey) (*ChimeRoom, error)
 	// ListChimeRooms lists an account's rooms (only memberID's when set) by creation.
-	ListChimeRooms(ctx context.Context, aws, account, memberID string, p Page) (_ []*ChimeRoom, next string, _ error)
+	ListChimeRooms(ctx context.Context, a ChimeAccountKey, memberID string, p Page) (_ []*ChimeRoom, next string, _ error)
 	// UpdateChimeRoom applies fn atomically. KindNotFound.
-	UpdateChimeRoom(ctx context.Context, aws, account, id string, fn func(*ChimeRoom) error) (*ChimeRoom, error)
+	UpdateChimeRoom(ctx context.Context, k ChimeRoomKey, fn func(*ChimeRoom) error) (*ChimeRoom, error)
 	// DeleteChimeRoom removes a room, its memberships and its history. KindNotFound.
-	DeleteChimeRoom(ctx context.Context, aws, account, id string) error
+	DeleteChimeRoom(ctx context.Context, k ChimeRoomKey) error
 
 	// AddMembership stores a membership. KindConflict if the member is in the
 	// room already; KindQuotaExceeded past max members; KindNotFound for the room.
 	AddMembership(ctx context.Context, m *RoomMembership, max int) error
 	// Membership returns one membership. KindNotFound.
-	Membership(ctx context.Context, aws, account, room, member string) (*RoomMembership, error)
+	Membership(ctx context.Context, k ChimeMemberKey) (*RoomMembership, error)
 	// ListMemberships lists a room's memberships by member ID. KindNotFound for the room.
-	ListMemberships(ctx context.Context, aws, account, room string, p Page) (_ []*RoomMembership, next string, _ error)
+	ListMemberships(ctx context.Context, r ChimeRoomKey, p Page) (_ []*RoomMembership, next string, _ error)
 	// UpdateMembership applies fn atomically. KindNotFound.
-	UpdateMembership(ctx context.Context, aws, account, room, member string, fn func(*RoomMembership) error) (*RoomMembership, error)
+	UpdateMembership(ctx context.Context, k ChimeMemberKey, fn func(*RoomMembership) error) (*RoomMembership, error)
 	// DeleteMembership removes a member from a room. KindNotFound if it is not a member.
-	DeleteMembership(ctx context.Context, aws, account, room, member string) error
+	DeleteMembership(ctx context.Context, k ChimeMemberKey) error
 	// RoomMembers returns the IDs of a room's members of memberType (User or Bot).
-	RoomMembers(ctx context.Context, aws, account, room, memberType string) ([]string, error)
+	RoomMembers(ctx context.Context, r ChimeRoomKey, memberType string) ([]string, error)
 	// MemberRooms returns the IDs of every room memberID belongs to in the account.
-	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
+	MemberRooms(ctx context.Context, a ChimeAccountKey, memberID string) ([]string, error)
 
 	// CreateBot stores a bot. KindQuotaExceeded (Limit set) past max bots per account.
 	CreateBot(ctx context.Context, b *Bot, max int) error
-	// Bot returns a bot. KindNotFound.
-	Bot(ctx context.Context, aws, account, id string) (*Bot, error)
+	// Bot returns a bot of the account. KindNotFound.
+	Bot(ctx context.Context, a ChimeAccountKey, botID string) (*Bot, error)
 	// BotByToken returns the bot whose security token is token. KindNotFound.
 	BotByToken(ctx context.Context, token string) (*Bot, error)
 	// ListBots lists an account's bots by creation.
-	ListBots(ctx context.Context, aws, account string, p Page) (_ []*Bot, next string, _ error)
+	ListBots(ctx context.Context, a ChimeAccountKey, p Page) (_ []*Bot, next string, _ error)
 	// UpdateBot applies fn atomically. KindNotFound.
-	UpdateBot(ctx context.Context, aws, account, id string, fn func(*Bot) error) (*Bot, error)
+	UpdateBot(ctx context.Context, a ChimeAccountKey, botID string, fn func(*Bot) error) (*Bot, error)
 
 	// AppendMessage adds a message to its room's history. KindNotFound for the room.
 	AppendMessage(ctx context.Context, m *ChimeMessage) error
 	// Messages returns up to limit of a room's most recent messages created
 	// at or after since, oldest first.
-	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*ChimeMessage, error)
+	Messages(ctx context.Context, r ChimeRoomKey, since time.Time, limit int) ([]*ChimeMessage, error)
 
 	// Heartbeat records, by the store's clock, that node is alive, and
 	// whether it is fenced (holds no connections and accepts none).

@@ -183,7 +183,7 @@ func testRoundTrip(t *testing.T, newPair func(*testing.T) (parley.Bus, parley.Bu
 		ID: "abcdefghijkl", RequestID: "req", Name: "n", Content: "héllo", Attributes: map[string]string{"k": "v"},
 		Sender:  &parley.Sender{UserID: "u", Attributes: map[string]string{"a": "b"}},
 		Account: "chime-account", ReplyTo: "reply.subject", Node: "node-1",
-		Commands: []parley.Command{{ID: "c1", Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: "123456789012", Account: "acc"}, Users: []string{"u1", "u2"},
+		Commands: []parley.Command{{ID: "c1", Op: parley.OpSignOut, Chime: parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: "123456789012", Account: "acc"}}, Users: []string{"u1", "u2"},
 			Reason: "why", RequestID: "r", Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}},
 		SendTime: time.Date(2026, 1, 1, 0, 0, 0, 123_000_000, time.UTC),
 	}

@@ -133,9 +133,10 @@ func (c *Console) tail(w http.ResponseWriter, r *http.Request, s session) {
 			writeError(w, parley.Invalid("chime", "must be <accountId>/<roomId>"))
 			return
 		}
-		subject = parley.ChimeRoomSubject(s.Account, account, room)
+		key := parley.ChimeAccountKey{AWS: s.Account, Account: account}.Room(room)
+		subject = parley.ChimeRoomSubject(key)
 		concerns = func(cmd parley.Command) bool {
-			return cmd.Chime.AWS == s.Account && cmd.Chime.Account == account && (cmd.Chime.Room == room || cmd.Op == parley.OpSignOut)
+			return cmd.Chime == key || cmd.Op == parley.OpSignOut && cmd.Chime.ChimeAccountKey == key.ChimeAccountKey
 		}
 	} else {
 		writeError(w, parley.Invalid("room", "is required"))

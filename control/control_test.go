@@ -332,7 +332,7 @@ func runSuite(t *testing.T, e env) {
 		for _, n := range c.nodes {
 			n.sockets.connect(deviceKey("u1"))
 		}
-		cmd := parley.Command{Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: "123456789012", Account: "acc"}, Users: []string{"u1"}, Reason: "logout", Time: time.Now()}
+		cmd := parley.Command{Op: parley.OpSignOut, Chime: parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: "123456789012", Account: "acc"}}, Users: []string{"u1"}, Reason: "logout", Time: time.Now()}
 		if err := c.nodes[0].plane.Do(context.Background(), nil, cmd); err != nil {
 			t.Fatal(err)
 		}
@@ -386,7 +386,7 @@ func runSuite(t *testing.T, e env) {
 			for _, n := range c.nodes {
 				n.sockets.connect(deviceKey(u))
 			}
-			cmds = append(cmds, parley.Command{Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: "123456789012", Account: "acc"}, Users: []string{u}, Reason: "suspended", Time: time.Now()})
+			cmds = append(cmds, parley.Command{Op: parley.OpSignOut, Chime: parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: "123456789012", Account: "acc"}}, Users: []string{u}, Reason: "suspended", Time: time.Now()})
 		}
 		// As BatchSuspendUser does: one transaction per user, then one delivery.
 		for i := range cmds {

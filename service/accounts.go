@@ -23,14 +23,14 @@ type Accounts struct {
 // AccountStore is what Accounts reads and writes.
 type AccountStore interface {
 	CreateChimeAccount(ctx context.Context, a *parley.ChimeAccount) error
-	ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error)
+	ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error)
 	ListChimeAccounts(ctx context.Context, aws string, f parley.ChimeAccountFilter) (_ []*parley.ChimeAccount, next string, _ error)
-	UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
-	DeleteChimeAccount(ctx context.Context, aws, id string) error
+	UpdateChimeAccount(ctx context.Context, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
+	DeleteChimeAccount(ctx context.Context, k parley.ChimeAccountKey) error
 	CreateChimeUser(ctx context.Context, u *parley.ChimeUser) error
-	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
-	ListChimeUsers(ctx context.Context, aws, account string, f parley.ChimeUserFilter) (_ []*parley.ChimeUser, next string, _ error)
-	UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error)
+	ChimeUser(ctx context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error)
+	ListChimeUsers(ctx context.Context, a parley.ChimeAccountKey, f parley.ChimeUserFilter) (_ []*parley.ChimeUser, next string, _ error)
+	UpdateChimeUser(ctx context.Context, k parley.ChimeUserKey, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error)
 }
 
 // Chime licenses a new account supports, and its default.
@@ -57,6 +57,12 @@ func awsAccount(ctx context.Context) (string, error) {
 	return sc.AccountID, err
 }
 
+// accountKey names the caller's Chime account accountID.
+func accountKey(ctx context.Context, accountID string) (parley.ChimeAccountKey, error) {
+	aws, err := awsAccount(ctx)
+	return parley.ChimeAccountKey{AWS: aws, Account: accountID}, err
+}
+
 func newUUID() string { return uuid.NewString() }
 
 // CreateChimeAccount creates an account; typ is Team unless the parley
@@ -76,11 +82,11 @@ func (s *Accounts) CreateChimeAccount(ctx context.Context, name string, typ parl
 
 // GetChimeAccount returns one of the caller's accounts.
 func (s *Accounts) GetChimeAccount(ctx context.Context, id string) (*parley.ChimeAccount, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.ChimeAccount(ctx, aws, id)
+	return s.Store.ChimeAccount(ctx, k)
 }
 
 // ListChimeAccounts lists the caller's accounts.
@@ -97,11 +103,11 @@ func (s *Accounts) ListChimeAccounts(ctx context.Context, f parley.ChimeAccountF
 
 // UpdateChimeAccount changes an account's name or default license.
 func (s *Accounts) UpdateChimeAccount(ctx context.Context, id string, name, license *string) (*parley.ChimeAccount, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateChimeAccount(ctx, aws, id, func(a *parley.ChimeAccount) error {
+	return s.Store.UpdateChimeAccount(ctx, k, func(a *parley.ChimeAccount) error {
 		if license != nil {
 			if !contains(a.SupportedLicenses, *license) {
 				return parley.Invalid("DefaultLicense", "must be one of the account's supported licenses %v", a.SupportedLicenses)
@@ -117,20 +123,20 @@ func (s *Accounts) UpdateChimeAccount(ctx context.Context, id string, name, lice
 
 // DeleteChimeAccount deletes an account whose users are all suspended.
 func (s *Accounts) DeleteChimeAccount(ctx context.Context, id string) error {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, id)
 	if err != nil {
 		return err
 	}
-	return s.Store.DeleteChimeAccount(ctx, aws, id)
+	return s.Store.DeleteChimeAccount(ctx, k)
 }
 
 // UpdateChimeAccountSettings merges the settings given.
 func (s *Accounts) UpdateChimeAccountSettings(ctx context.Context, id string, disableRemoteControl, enableDialOut *bool) error {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, id)
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.UpdateChimeAccount(ctx, aws, id, func(a *parley.ChimeAccount) error {
+	_, err = s.Store.UpdateChimeAccount(ctx, k, func(a *parley.ChimeAccount) error {
 		if disableRemoteControl != nil {
 			a.DisableRemoteControl = *disableRemoteControl
 		}
@@ -151,7 +157,7 @@ type Invite struct {
 // Unregistered user with a pending invitation; a suspended user is restored
 // (the documented way back for Team accounts); an active user is unchanged.
 func (s *Accounts) InviteUsers(ctx context.Context, accountID string, emails []string, userType string) ([]Invite, error) {
-	aws, a, err := s.account(ctx, accountID)
+	k, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,19 +171,19 @@ func (s *Accounts) InviteUsers(ctx context.Context, accountID string, emails []s
 	now := s.Clock.Now()
 	for _, email := range emails {
 		inviteID := newUUID()
-		existing, _, err := s.Store.ListChimeUsers(ctx, aws, accountID, parley.ChimeUserFilter{Email: email, Page: parley.Page{MaxResults: 1}})
+		existing, _, err := s.Store.ListChimeUsers(ctx, k, parley.ChimeUserFilter{Email: email, Page: parley.Page{MaxResults: 1}})
 		if err != nil {
 			return nil, err
 		}
 		if len(existing) == 0 {
-			u := &parley.ChimeUser{AwsAccountID: aws, AccountID: accountID, UserID: newUUID(), PrimaryEmail: email, LicenseType: a.DefaultLicense,
+			u := &parley.ChimeUser{AwsAccountID: k.AWS, AccountID: k.Account, UserID: newUUID(), PrimaryEmail: email, LicenseType: a.DefaultLicense,
 				UserType: userType, RegistrationStatus: parley.UserUnregistered, InvitationStatus: "Pending", InviteID: inviteID, InvitedOn: now,
 				PersonalPIN: newPIN(""), InboundCalling: true, OutboundCalling: true, SMS: true, CreateTime: now}
 			if err := s.Store.CreateChimeUser(ctx, u); err != nil {
 				return nil, err
 			}
 		} else if existing[0].RegistrationStatus == parley.UserSuspended {
-			if _, err := s.Store.UpdateChimeUser(ctx, aws, accountID, existing[0].UserID, func(u *parley.ChimeUser) error {
+			if _, err := s.Store.UpdateChimeUser(ctx, k.User(existing[0].UserID), func(u *parley.ChimeUser) error {
 				u.RegistrationStatus = parley.UserUnregistered
 				if !u.RegisteredOn.IsZero() {
 					u.RegistrationStatus = parley.UserRegistered
@@ -193,27 +199,27 @@ func (s *Accounts) InviteUsers(ctx context.Context, accountID string, emails []s
 	return invites, nil
 }
 
-// account returns the caller's AWS account and the Chime account.
-func (s *Accounts) account(ctx context.Context, accountID string) (string, *parley.ChimeAccount, error) {
+// account returns the key and the record of the caller's Chime account.
+func (s *Accounts) account(ctx context.Context, accountID string) (parley.ChimeAccountKey, *parley.ChimeAccount, error) {
 	return chimeAccount(ctx, s.Store, accountID)
 }
 
-// chimeAccount returns the caller's AWS account and its Chime account accountID.
+// chimeAccount returns the key and the record of the caller's Chime account accountID.
 func chimeAccount(ctx context.Context, st interface {
-	ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error)
-}, accountID string) (string, *parley.ChimeAccount, error) {
-	aws, err := awsAccount(ctx)
+	ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error)
+}, accountID string) (parley.ChimeAccountKey, *parley.ChimeAccount, error) {
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
-		return "", nil, err
+		return k, nil, err
 	}
-	a, err := st.ChimeAccount(ctx, aws, accountID)
-	return aws, a, err
+	a, err := st.ChimeAccount(ctx, k)
+	return k, a, err
 }
 
 // CreateChimeUser creates a registered user (directory and shared-device
 // profiles in AWS; strict mode refuses it on Team accounts, as AWS does).
 func (s *Accounts) CreateChimeUser(ctx context.Context, accountID, username, email, userType string) (*parley.ChimeUser, error) {
-	aws, a, err := s.account(ctx, accountID)
+	k, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +234,7 @@ func (s *Accounts) CreateChimeUser(ctx context.Context, accountID, username, ema
 		display, _, _ = strings.Cut(email, "@")
 	}
 	now := s.Clock.Now()
-	u := &parley.ChimeUser{AwsAccountID: aws, AccountID: accountID, UserID: newUUID(), PrimaryEmail: email, DisplayName: display,
+	u := &parley.ChimeUser{AwsAccountID: k.AWS, AccountID: k.Account, UserID: newUUID(), PrimaryEmail: email, DisplayName: display,
 		LicenseType: a.DefaultLicense, UserType: userType, RegistrationStatus: parley.UserRegistered, RegisteredOn: now,
 		PersonalPIN: newPIN(""), InboundCalling: true, OutboundCalling: true, SMS: true, CreateTime: now}
 	f := false
@@ -238,23 +244,23 @@ func (s *Accounts) CreateChimeUser(ctx context.Context, accountID, username, ema
 
 // GetChimeUser returns a user.
 func (s *Accounts) GetChimeUser(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.ChimeUser(ctx, aws, accountID, userID)
+	return s.Store.ChimeUser(ctx, k.User(userID))
 }
 
 // ListChimeUsers lists an account's users.
 func (s *Accounts) ListChimeUsers(ctx context.Context, accountID string, f parley.ChimeUserFilter) ([]*parley.ChimeUser, string, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
 		return nil, "", err
 	}
 	if f.MaxResults == 0 {
 		f.MaxResults = 100
 	}
-	return s.Store.ListChimeUsers(ctx, aws, accountID, f)
+	return s.Store.ListChimeUsers(ctx, k, f)
 }
 
 // UserUpdate lists what UpdateUser changes; nil means unchanged.
@@ -268,11 +274,11 @@ type UserUpdate struct {
 
 // UpdateChimeUser applies one update.
 func (s *Accounts) UpdateChimeUser(ctx context.Context, accountID string, in UserUpdate) (*parley.ChimeUser, error) {
-	aws, a, err := s.account(ctx, accountID)
+	k, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateChimeUser(ctx, aws, accountID, in.UserID, func(u *parley.ChimeUser) error {
+	return s.Store.UpdateChimeUser(ctx, k.User(in.UserID), func(u *parley.ChimeUser) error {
 		if in.LicenseType != nil {
 			if !contains(a.SupportedLicenses, *in.LicenseType) {
 				return parley.Invalid("LicenseType", "must be one of the account's supported licenses %v", a.SupportedLicenses)
@@ -337,11 +343,11 @@ func (s *Accounts) BatchUpdateUser(ctx context.Context, accountID string, items 
 
 // ResetPersonalPIN gives the user a new personal meeting PIN.
 func (s *Accounts) ResetPersonalPIN(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+	return s.Store.UpdateChimeUser(ctx, k.User(userID), func(u *parley.ChimeUser) error {
 		u.PersonalPIN = newPIN(u.PersonalPIN)
 		return nil
 	})
@@ -349,11 +355,11 @@ func (s *Accounts) ResetPersonalPIN(ctx context.Context, accountID, userID strin
 
 // UpdateUserSettings replaces the user's telephony settings.
 func (s *Accounts) UpdateUserSettings(ctx context.Context, accountID, userID string, inbound, outbound, sms bool) error {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+	_, err = s.Store.UpdateChimeUser(ctx, k.User(userID), func(u *parley.ChimeUser) error {
 		u.InboundCalling, u.OutboundCalling, u.SMS = inbound, outbound, sms
 		return nil
 	})

@@ -35,7 +35,7 @@ func TestLogoutUser(t *testing.T) {
 		t.Errorf("session epoch %d after LogoutUser, want 1", u.SessionEpoch)
 	}
 	cmds := ctl.commands()
-	want := parley.ChimeKey{AWS: caller.AccountID, Account: "acct"}
+	want := parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: caller.AccountID, Account: "acct"}}
 	if len(cmds) != 1 || cmds[0].Op != parley.OpSignOut || cmds[0].Chime != want || len(cmds[0].Users) != 1 || cmds[0].Users[0] != "u1" {
 		t.Fatalf("commands %+v, want one sign-out of u1 in %+v", cmds, want)
 	}

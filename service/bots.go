@@ -63,18 +63,19 @@ func botEvent(typ, roomID string, at string) BotEvent {
 	return ev
 }
 
-// botEvent tells memberID, if it is a bot, that it joined or left a room.
-func (s *ChimeRooms) botEvent(ctx context.Context, aws, accountID, roomID, memberID, typ string) {
-	b, err := s.Store.Bot(ctx, aws, accountID, memberID)
+// botEvent tells member, if it is a bot, that it joined or left its room.
+func (s *ChimeRooms) botEvent(ctx context.Context, member parley.ChimeMemberKey, typ string) {
+	b, err := s.Store.Bot(ctx, member.ChimeAccountKey, member.Member)
 	if err != nil {
 		return // not a bot
 	}
-	s.sendBot(b, botEvent(typ, roomID, awsproto.Time(s.Clock.Now())))
+	s.sendBot(b, botEvent(typ, member.Room, awsproto.Time(s.Clock.Now())))
 }
 
 // deliverToBots sends a posted message to the room's bots, but its sender.
 func (s *ChimeRooms) deliverToBots(ctx context.Context, m *parley.ChimeMessage) {
-	bots, err := s.Store.RoomMembers(ctx, m.AwsAccountID, m.AccountID, m.RoomID, parley.MemberBot)
+	r := m.RoomKey()
+	bots, err := s.Store.RoomMembers(ctx, r, parley.MemberBot)
 	if err != nil {
 		s.Log.Error("listing room bots", "room", m.RoomID, "err", err)
 		return
@@ -83,7 +84,7 @@ func (s *ChimeRooms) deliverToBots(ctx context.Context, m *parley.ChimeMessage) 
 		if id == m.SenderID {
 			continue
 		}
-		b, err := s.Store.Bot(ctx, m.AwsAccountID, m.AccountID, id)
+		b, err := s.Store.Bot(ctx, r.ChimeAccountKey, id)
 		if err != nil {
 			continue
 		}
@@ -106,5 +107,5 @@ func (s *ChimeRooms) PostAsBot(ctx context.Context, token, roomID, content strin
 	if b.Disabled {
 		return nil, parley.Errorf(parley.KindForbidden, "bot %s is disabled", b.BotID)
 	}
-	return s.PostMessage(ctx, b.AwsAccountID, b.AccountID, roomID, b.BotID, "", content)
+	return s.PostMessage(ctx, b.AccountKey().Room(roomID).Member(b.BotID), "", content)
 }

@@ -22,27 +22,27 @@ type ChimeRooms struct {
 
 // ChimeRoomStore is what ChimeRooms reads and writes.
 type ChimeRoomStore interface {
-	ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error)
-	UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
-	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
+	ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error)
+	UpdateChimeAccount(ctx context.Context, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
+	ChimeUser(ctx context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error)
 	CreateChimeRoom(ctx context.Context, r *parley.ChimeRoom, max int) (_ *parley.ChimeRoom, created bool, _ error)
-	ChimeRoom(ctx context.Context, aws, account, id string) (*parley.ChimeRoom, error)
-	ListChimeRooms(ctx context.Context, aws, account, memberID string, p parley.Page) (_ []*parley.ChimeRoom, next string, _ error)
-	UpdateChimeRoom(ctx context.Context, aws, account, id string, fn func(*parley.ChimeRoom) error) (*parley.ChimeRoom, error)
-	DeleteChimeRoom(ctx context.Context, aws, account, id string) error
+	ChimeRoom(ctx context.Context, k parley.ChimeRoomKey) (*parley.ChimeRoom, error)
+	ListChimeRooms(ctx context.Context, a parley.ChimeAccountKey, memberID string, p parley.Page) (_ []*parley.ChimeRoom, next string, _ error)
+	UpdateChimeRoom(ctx context.Context, k parley.ChimeRoomKey, fn func(*parley.ChimeRoom) error) (*parley.ChimeRoom, error)
+	DeleteChimeRoom(ctx context.Context, k parley.ChimeRoomKey) error
 	AddMembership(ctx context.Context, m *parley.RoomMembership, max int) error
-	Membership(ctx context.Context, aws, account, room, member string) (*parley.RoomMembership, error)
-	ListMemberships(ctx context.Context, aws, account, room string, p parley.Page) (_ []*parley.RoomMembership, next string, _ error)
-	UpdateMembership(ctx context.Context, aws, account, room, member string, fn func(*parley.RoomMembership) error) (*parley.RoomMembership, error)
-	DeleteMembership(ctx context.Context, aws, account, room, member string) error
-	RoomMembers(ctx context.Context, aws, account, room, memberType string) ([]string, error)
+	Membership(ctx context.Context, k parley.ChimeMemberKey) (*parley.RoomMembership, error)
+	ListMemberships(ctx context.Context, r parley.ChimeRoomKey, p parley.Page) (_ []*parley.RoomMembership, next string, _ error)
+	UpdateMembership(ctx context.Context, k parley.ChimeMemberKey, fn func(*parley.RoomMembership) error) (*parley.RoomMembership, error)
+	DeleteMembership(ctx context.Context, k parley.ChimeMemberKey) error
+	RoomMembers(ctx context.Context, r parley.ChimeRoomKey, memberType string) ([]string, error)
 	CreateBot(ctx context.Context, b *parley.Bot, max int) error
-	Bot(ctx context.Context, aws, account, id string) (*parley.Bot, error)
+	Bot(ctx context.Context, a parley.ChimeAccountKey, botID string) (*parley.Bot, error)
 	BotByToken(ctx context.Context, token string) (*parley.Bot, error)
-	ListBots(ctx context.Context, aws, account string, p parley.Page) (_ []*parley.Bot, next string, _ error)
-	UpdateBot(ctx context.Context, aws, account, id string, fn func(*parley.Bot) error) (*parley.Bot, error)
+	ListBots(ctx context.Context, a parley.ChimeAccountKey, p parley.Page) (_ []*parley.Bot, next string, _ error)
+	UpdateBot(ctx context.Context, a parley.ChimeAccountKey, botID string, fn func(*parley.Bot) error) (*parley.Bot, error)
 	AppendMessage(ctx context.Context, m *parley.ChimeMessage) error
-	Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*parley.ChimeMessage, error)
+	Messages(ctx context.Context, r parley.ChimeRoomKey, since time.Time, limit int) ([]*parley.ChimeMessage, error)
 }
 
 // callerARN is the caller as Chime shows it in CreatedBy and InvitedBy.
@@ -51,60 +51,60 @@ func callerARN(ctx context.Context) string {
 	return "arn:aws:iam::" + p.AccountID + ":user/" + p.AccessKeyID
 }
 
-// enterprise returns the caller's AWS account after checking, in strict
-// mode, that the Chime account may use rooms and bots (Enterprise only).
-func (s *ChimeRooms) enterprise(ctx context.Context, accountID string) (string, error) {
-	aws, a, err := chimeAccount(ctx, s.Store, accountID)
+// enterprise returns the key of the caller's Chime account accountID after
+// checking, in strict mode, that it may use rooms and bots (Enterprise only).
+func (s *ChimeRooms) enterprise(ctx context.Context, accountID string) (parley.ChimeAccountKey, error) {
+	k, a, err := chimeAccount(ctx, s.Store, accountID)
 	if err != nil {
-		return "", err
+		return k, err
 	}
 	if s.Chime.Strict && a.Type == parley.AccountTeam {
-		return "", parley.Errorf(parley.KindForbidden, "Chime Account provided is not an Enterprise Chime Account[AWS Account ID: %s][Chime Account ID: %s]", aws, accountID)
+		return k, parley.Errorf(parley.KindForbidden, "Chime Account provided is not an Enterprise Chime Account[AWS Account ID: %s][Chime Account ID: %s]", k.AWS, k.Account)
 	}
-	return aws, nil
+	return k, nil
 }
 
 // CreateChimeRoom creates a room, or returns the one created earlier with the same client token.
 func (s *ChimeRooms) CreateChimeRoom(ctx context.Context, accountID, name, clientToken string) (*parley.ChimeRoom, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Clock.Now()
-	r, _, err := s.Store.CreateChimeRoom(ctx, &parley.ChimeRoom{AwsAccountID: aws, AccountID: accountID, RoomID: newUUID(), Name: name,
+	r, _, err := s.Store.CreateChimeRoom(ctx, &parley.ChimeRoom{AwsAccountID: a.AWS, AccountID: a.Account, RoomID: newUUID(), Name: name,
 		CreatedBy: callerARN(ctx), ClientToken: clientToken, CreateTime: now, UpdateTime: now}, parley.MaxRoomsPerAccount)
 	return r, err
 }
 
 // GetChimeRoom returns a room.
 func (s *ChimeRooms) GetChimeRoom(ctx context.Context, accountID, roomID string) (*parley.ChimeRoom, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.ChimeRoom(ctx, aws, accountID, roomID)
+	return s.Store.ChimeRoom(ctx, a.Room(roomID))
 }
 
 // ListChimeRooms lists an account's rooms, or memberID's.
 func (s *ChimeRooms) ListChimeRooms(ctx context.Context, accountID, memberID string, p parley.Page) ([]*parley.ChimeRoom, string, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, "", err
 	}
 	if p.MaxResults == 0 {
 		p.MaxResults = 50
 	}
-	return s.Store.ListChimeRooms(ctx, aws, accountID, memberID, p)
+	return s.Store.ListChimeRooms(ctx, a, memberID, p)
 }
 
 // UpdateChimeRoom renames a room.
 func (s *ChimeRooms) UpdateChimeRoom(ctx context.Context, accountID, roomID string, name *string) (*parley.ChimeRoom, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Clock.Now()
-	return s.Store.UpdateChimeRoom(ctx, aws, accountID, roomID, func(r *parley.ChimeRoom) error {
+	return s.Store.UpdateChimeRoom(ctx, a.Room(roomID), func(r *parley.ChimeRoom) error {
 		if name != nil && *name != r.Name {
 			r.Name, r.UpdateTime = *name, now
 		}
@@ -115,18 +115,19 @@ func (s *ChimeRooms) UpdateChimeRoom(ctx context.Context, accountID, roomID stri
 // DeleteChimeRoom deletes a room and its memberships; delivery to its
 // members' devices ends, on every node, before it returns.
 func (s *ChimeRooms) DeleteChimeRoom(ctx context.Context, accountID, roomID string) error {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	return s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteChimeRoom(ctx, aws, accountID, roomID) },
-		parley.Command{Op: parley.OpDeleteChimeRoom, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, Time: s.Clock.Now()})
+	r := a.Room(roomID)
+	return s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteChimeRoom(ctx, r) },
+		parley.Command{Op: parley.OpDeleteChimeRoom, Chime: r, Time: s.Clock.Now()})
 }
 
 // resolveMember finds the user or bot memberID of the account.
-func (s *ChimeRooms) resolveMember(ctx context.Context, aws, accountID, memberID string) (*parley.RoomMembership, error) {
-	m := &parley.RoomMembership{AwsAccountID: aws, AccountID: accountID, MemberID: memberID}
-	u, err := s.Store.ChimeUser(ctx, aws, accountID, memberID)
+func (s *ChimeRooms) resolveMember(ctx context.Context, a parley.ChimeAccountKey, memberID string) (*parley.RoomMembership, error) {
+	m := &parley.RoomMembership{AwsAccountID: a.AWS, AccountID: a.Account, MemberID: memberID}
+	u, err := s.Store.ChimeUser(ctx, a.User(memberID))
 	if err == nil {
 		m.MemberType, m.Email, m.FullName = parley.MemberUser, u.PrimaryEmail, u.DisplayName
 		return m, nil
@@ -134,7 +135,7 @@ func (s *ChimeRooms) resolveMember(ctx context.Context, aws, accountID, memberID
 	if parley.KindOf(err) != parley.KindNotFound {
 		return nil, err
 	}
-	b, err := s.Store.Bot(ctx, aws, accountID, memberID)
+	b, err := s.Store.Bot(ctx, a, memberID)
 	if parley.KindOf(err) == parley.KindNotFound {
 		return nil, parley.Errorf(parley.KindNotFound, "member %s is not a user or bot of the account", memberID)
 	}
@@ -151,14 +152,15 @@ func (s *ChimeRooms) resolveMember(ctx context.Context, aws, accountID, memberID
 // CreateRoomMembership adds a user or bot to a room; the member's devices
 // receive the room from the moment the call returns.
 func (s *ChimeRooms) CreateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.ChimeRoom(ctx, aws, accountID, roomID); err != nil {
+	r := a.Room(roomID)
+	if _, err := s.Store.ChimeRoom(ctx, r); err != nil {
 		return nil, err
 	}
-	m, err := s.resolveMember(ctx, aws, accountID, memberID)
+	m, err := s.resolveMember(ctx, a, memberID)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +169,11 @@ func (s *ChimeRooms) CreateRoomMembership(ctx context.Context, accountID, roomID
 	}
 	m.RoomID, m.Role, m.InvitedBy, m.UpdateTime = roomID, role, callerARN(ctx), s.Clock.Now()
 	err = s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.AddMembership(ctx, m, parley.MaxMembersPerRoom) },
-		parley.Command{Op: parley.OpAddMember, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, User: memberID, Time: m.UpdateTime})
+		parley.Command{Op: parley.OpAddMember, Chime: r, User: memberID, Time: m.UpdateTime})
 	if err != nil && !control.Queued(err) {
 		return nil, err
 	}
-	s.botEvent(ctx, aws, accountID, roomID, memberID, "Invite")
+	s.botEvent(ctx, r.Member(memberID), "Invite")
 	return m, err
 }
 
@@ -187,11 +189,11 @@ type MembershipItem struct {
 
 // BatchCreateRoomMembership adds each member; failures are reported per item.
 func (s *ChimeRooms) BatchCreateRoomMembership(ctx context.Context, accountID, roomID string, items []MembershipItem) ([]MemberError, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.ChimeRoom(ctx, aws, accountID, roomID); err != nil {
+	if _, err := s.Store.ChimeRoom(ctx, a.Room(roomID)); err != nil {
 		return nil, err
 	}
 	errs := []MemberError{}
@@ -212,24 +214,24 @@ func (s *ChimeRooms) BatchCreateRoomMembership(ctx context.Context, accountID, r
 
 // ListRoomMemberships lists a room's members.
 func (s *ChimeRooms) ListRoomMemberships(ctx context.Context, accountID, roomID string, p parley.Page) ([]*parley.RoomMembership, string, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, "", err
 	}
 	if p.MaxResults == 0 {
 		p.MaxResults = 50
 	}
-	return s.Store.ListMemberships(ctx, aws, accountID, roomID, p)
+	return s.Store.ListMemberships(ctx, a.Room(roomID), p)
 }
 
 // UpdateRoomMembership changes a user member's role (bots have none).
 func (s *ChimeRooms) UpdateRoomMembership(ctx context.Context, accountID, roomID, memberID, role string) (*parley.RoomMembership, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Clock.Now()
-	return s.Store.UpdateMembership(ctx, aws, accountID, roomID, memberID, func(m *parley.RoomMembership) error {
+	return s.Store.UpdateMembership(ctx, a.Room(roomID).Member(memberID), func(m *parley.RoomMembership) error {
 		if m.MemberType == parley.MemberBot {
 			return parley.Errorf(parley.KindInvalid, "the role can be updated only for users")
 		}
@@ -244,19 +246,18 @@ func (s *ChimeRooms) UpdateRoomMembership(ctx context.Context, accountID, roomID
 // devices no longer receive the room's messages and cannot post to it, on
 // every node; they are told, and so are the remaining members.
 func (s *ChimeRooms) DeleteRoomMembership(ctx context.Context, accountID, roomID, memberID string) (err error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		s.audit(ctx, "DeleteRoomMembership", "account/"+accountID+"/room/"+roomID+"/member/"+memberID, err)
 	}()
-	err = s.Control.Do(ctx, func(ctx context.Context) error {
-		return s.Store.DeleteMembership(ctx, aws, accountID, roomID, memberID)
-	},
-		parley.Command{Op: parley.OpRemoveMember, Chime: parley.ChimeKey{AWS: aws, Account: accountID, Room: roomID}, User: memberID, Time: s.Clock.Now()})
+	m := a.Room(roomID).Member(memberID)
+	err = s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteMembership(ctx, m) },
+		parley.Command{Op: parley.OpRemoveMember, Chime: m.ChimeRoomKey, User: memberID, Time: s.Clock.Now()})
 	if err == nil || control.Queued(err) {
-		s.botEvent(context.WithoutCancel(ctx), aws, accountID, roomID, memberID, "Remove")
+		s.botEvent(context.WithoutCancel(ctx), m, "Remove")
 	}
 	return err
 }
@@ -270,7 +271,7 @@ func newSecurityToken() string {
 
 // CreateBot creates a bot; at most 10 per account.
 func (s *ChimeRooms) CreateBot(ctx context.Context, accountID, displayName, domain string) (*parley.Bot, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -278,40 +279,40 @@ func (s *ChimeRooms) CreateBot(ctx context.Context, accountID, displayName, doma
 		domain = parley.DefaultBotDomain
 	}
 	id, now := newUUID(), s.Clock.Now()
-	b := &parley.Bot{AwsAccountID: aws, AccountID: accountID, BotID: id, DisplayName: displayName + " (Bot)",
+	b := &parley.Bot{AwsAccountID: a.AWS, AccountID: a.Account, BotID: id, DisplayName: displayName + " (Bot)",
 		BotEmail: strings.ReplaceAll(displayName, " ", "") + "-chimebot@" + domain, SecurityToken: newSecurityToken(), CreateTime: now, UpdateTime: now}
 	return b, s.Store.CreateBot(ctx, b, parley.MaxBotsPerAccount)
 }
 
 // GetBot returns a bot.
 func (s *ChimeRooms) GetBot(ctx context.Context, accountID, botID string) (*parley.Bot, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Bot(ctx, aws, accountID, botID)
+	return s.Store.Bot(ctx, a, botID)
 }
 
 // ListBots lists an account's bots.
 func (s *ChimeRooms) ListBots(ctx context.Context, accountID string, p parley.Page) ([]*parley.Bot, string, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, "", err
 	}
 	if p.MaxResults == 0 {
 		p.MaxResults = 10
 	}
-	return s.Store.ListBots(ctx, aws, accountID, p)
+	return s.Store.ListBots(ctx, a, p)
 }
 
 // UpdateBot applies fn to a bot and stamps UpdateTime.
 func (s *ChimeRooms) UpdateBot(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Clock.Now()
-	return s.Store.UpdateBot(ctx, aws, accountID, botID, func(b *parley.Bot) error {
+	return s.Store.UpdateBot(ctx, a, botID, func(b *parley.Bot) error {
 		if err := fn(b); err != nil {
 			return err
 		}
@@ -327,20 +328,20 @@ func (s *ChimeRooms) RegenerateSecurityToken(ctx context.Context, accountID, bot
 
 // RetentionSettings returns the account's chat retention.
 func (s *ChimeRooms) RetentionSettings(ctx context.Context, accountID string) (*parley.ChimeAccount, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.ChimeAccount(ctx, aws, accountID)
+	return s.Store.ChimeAccount(ctx, a)
 }
 
 // PutRetentionSettings sets the account's chat retention; zero turns it off.
 func (s *ChimeRooms) PutRetentionSettings(ctx context.Context, accountID string, roomDays, conversationDays int) error {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.UpdateChimeAccount(ctx, aws, accountID, func(a *parley.ChimeAccount) error {
+	_, err = s.Store.UpdateChimeAccount(ctx, a, func(a *parley.ChimeAccount) error {
 		a.RoomRetentionDays, a.ConversationRetentionDays = roomDays, conversationDays
 		return nil
 	})
@@ -350,56 +351,57 @@ func (s *ChimeRooms) PutRetentionSettings(ctx context.Context, accountID string,
 // ListRoomMessages returns a room's recent messages, newest last, for the
 // operator (parley:ListRoomMessages; devices use GET_MESSAGES).
 func (s *ChimeRooms) ListRoomMessages(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error) {
-	aws, err := s.enterprise(ctx, accountID)
+	a, err := s.enterprise(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.ChimeRoom(ctx, aws, accountID, roomID); err != nil {
+	r := a.Room(roomID)
+	if _, err := s.Store.ChimeRoom(ctx, r); err != nil {
 		return nil, err
 	}
-	return s.Store.Messages(ctx, aws, accountID, roomID, time.Time{}, 200)
+	return s.Store.Messages(ctx, r, time.Time{}, 200)
 }
 
-// PostMessage posts content to a room as a member (a user's device or a
-// bot): it is kept in the room's history and delivered to the devices of
-// every member, on every node, and to the room's bots. A sender who is not
-// a member is refused.
-func (s *ChimeRooms) PostMessage(ctx context.Context, aws, accountID, roomID, senderID, requestID, content string) (*parley.ChimeMessage, error) {
-	m, err := s.Store.Membership(ctx, aws, accountID, roomID, senderID)
+// PostMessage posts content to a room as sender, a member (a user's device
+// or a bot): it is kept in the room's history and delivered to the devices
+// of every member, on every node, and to the room's bots. A sender who is
+// not a member is refused.
+func (s *ChimeRooms) PostMessage(ctx context.Context, sender parley.ChimeMemberKey, requestID, content string) (*parley.ChimeMessage, error) {
+	m, err := s.Store.Membership(ctx, sender)
 	if parley.KindOf(err) == parley.KindNotFound {
-		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", roomID)
+		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", sender.Room)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admit(ctx, roomID); err != nil {
+	if err := s.admit(ctx, sender.Room); err != nil {
 		return nil, err
 	}
-	msg := &parley.ChimeMessage{AwsAccountID: aws, AccountID: accountID, RoomID: roomID, MessageID: newUUID(), SenderID: senderID,
+	msg := &parley.ChimeMessage{AwsAccountID: sender.AWS, AccountID: sender.Account, RoomID: sender.Room, MessageID: newUUID(), SenderID: sender.Member,
 		SenderName: m.FullName, Content: content, CreateTime: s.Clock.Now()}
 	if err := s.Store.AppendMessage(ctx, msg); err != nil {
 		return nil, err
 	}
-	ev := parley.Event{Type: parley.EventMessage, Room: parley.Scope{AccountID: aws}, Account: accountID, RoomID: roomID, ID: msg.MessageID,
-		RequestID: requestID, Content: content, Sender: &parley.Sender{UserID: senderID, Attributes: map[string]string{"DisplayName": m.FullName}},
+	ev := parley.Event{Type: parley.EventMessage, Room: parley.Scope{AccountID: sender.AWS}, Account: sender.Account, RoomID: sender.Room, ID: msg.MessageID,
+		RequestID: requestID, Content: content, Sender: &parley.Sender{UserID: sender.Member, Attributes: map[string]string{"DisplayName": m.FullName}},
 		SendTime: msg.CreateTime}
-	if err := s.Bus.Publish(ctx, parley.ChimeRoomSubject(aws, accountID, roomID), ev); err != nil {
+	if err := s.Bus.Publish(ctx, parley.ChimeRoomSubject(sender.ChimeRoomKey), ev); err != nil {
 		return nil, &parley.Error{Kind: parley.KindUnavailable, Op: "service.PostMessage", Message: "message bus unavailable", Err: err}
 	}
 	s.deliverToBots(ctx, msg)
 	return msg, nil
 }
 
-// RoomHistory returns a room's recent messages for one of its members,
-// within the account's retention.
-func (s *ChimeRooms) RoomHistory(ctx context.Context, aws, accountID, roomID, memberID string, limit int) ([]*parley.ChimeMessage, error) {
-	if _, err := s.Store.Membership(ctx, aws, accountID, roomID, memberID); err != nil {
+// RoomHistory returns a room's recent messages for member, one of its
+// members, within the account's retention.
+func (s *ChimeRooms) RoomHistory(ctx context.Context, member parley.ChimeMemberKey, limit int) ([]*parley.ChimeMessage, error) {
+	if _, err := s.Store.Membership(ctx, member); err != nil {
 		if parley.KindOf(err) == parley.KindNotFound {
-			return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", roomID)
+			return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", member.Room)
 		}
 		return nil, err
 	}
-	a, err := s.Store.ChimeAccount(ctx, aws, accountID)
+	a, err := s.Store.ChimeAccount(ctx, member.ChimeAccountKey)
 	if err != nil {
 		return nil, err
 	}
@@ -410,5 +412,5 @@ func (s *ChimeRooms) RoomHistory(ctx context.Context, aws, accountID, roomID, me
 	if limit <= 0 || limit > 200 {
 		limit = parley.DefaultHistoryLimit
 	}
-	return s.Store.Messages(ctx, aws, accountID, roomID, since, limit)
+	return s.Store.Messages(ctx, member.ChimeRoomKey, since, limit)
 }

@@ -17,18 +17,18 @@ type fakeChimeRoomStore struct {
 	deleteMembership func(room, member string) error
 }
 
-func (f *fakeChimeRoomStore) ChimeAccount(_ context.Context, aws, id string) (*parley.ChimeAccount, error) {
-	if aws != f.account.AwsAccountID || id != f.account.AccountID {
-		return nil, parley.Errorf(parley.KindNotFound, "account %s not found", id)
+func (f *fakeChimeRoomStore) ChimeAccount(_ context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
+	if k != f.account.Key() {
+		return nil, parley.Errorf(parley.KindNotFound, "account %s not found", k.Account)
 	}
 	return f.account, nil
 }
 
-func (f *fakeChimeRoomStore) Membership(_ context.Context, aws, account, room, member string) (*parley.RoomMembership, error) {
-	if m, ok := f.members[member]; ok && room == "room" && aws == f.account.AwsAccountID && account == f.account.AccountID {
+func (f *fakeChimeRoomStore) Membership(_ context.Context, k parley.ChimeMemberKey) (*parley.RoomMembership, error) {
+	if m, ok := f.members[k.Member]; ok && k.ChimeRoomKey == f.account.Key().Room("room") {
 		return m, nil
 	}
-	return nil, parley.Errorf(parley.KindNotFound, "member %s not found", member)
+	return nil, parley.Errorf(parley.KindNotFound, "member %s not found", k.Member)
 }
 
 func (f *fakeChimeRoomStore) AppendMessage(_ context.Context, m *parley.ChimeMessage) error {
@@ -36,12 +36,12 @@ func (f *fakeChimeRoomStore) AppendMessage(_ context.Context, m *parley.ChimeMes
 	return nil
 }
 
-func (f *fakeChimeRoomStore) RoomMembers(context.Context, string, string, string, string) ([]string, error) {
+func (f *fakeChimeRoomStore) RoomMembers(context.Context, parley.ChimeRoomKey, string) ([]string, error) {
 	return nil, nil // no bots
 }
 
-func (f *fakeChimeRoomStore) DeleteMembership(_ context.Context, _, _, room, member string) error {
-	return f.deleteMembership(room, member)
+func (f *fakeChimeRoomStore) DeleteMembership(_ context.Context, k parley.ChimeMemberKey) error {
+	return f.deleteMembership(k.Room, k.Member)
 }
 
 func chimeRooms(t *testing.T, typ parley.ChimeAccountType) (*service.ChimeRooms, *fakeChimeRoomStore, *fakeControl, *auditTrail, parley.Bus) {
@@ -61,15 +61,16 @@ func chimeRooms(t *testing.T, typ parley.ChimeAccountType) (*service.ChimeRooms,
 func TestPostMessage(t *testing.T) {
 	s, st, _, _, bus := chimeRooms(t, parley.AccountEnterpriseLWA)
 	got := make(chan parley.Event, 1)
-	sub, err := bus.Subscribe(t.Context(), parley.ChimeRoomSubject(caller.AccountID, "acct", "room"), func(ev parley.Event) { got <- ev })
+	room := parley.ChimeAccountKey{AWS: caller.AccountID, Account: "acct"}.Room("room")
+	sub, err := bus.Subscribe(t.Context(), parley.ChimeRoomSubject(room), func(ev parley.Event) { got <- ev })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub()
-	if _, err := s.PostMessage(t.Context(), caller.AccountID, "acct", "room", "mallory", "r1", "hi"); parley.KindOf(err) != parley.KindForbidden {
+	if _, err := s.PostMessage(t.Context(), room.Member("mallory"), "r1", "hi"); parley.KindOf(err) != parley.KindForbidden {
 		t.Fatalf("a message from a non-member: %v, want Forbidden", err)
 	}
-	m, err := s.PostMessage(t.Context(), caller.AccountID, "acct", "room", "alice", "r2", "hello")
+	m, err := s.PostMessage(t.Context(), room.Member("alice"), "r2", "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestDeleteRoomMembership(t *testing.T) {
 	if deleted != "room/alice" {
 		t.Errorf("deleted %q", deleted)
 	}
-	want := parley.ChimeKey{AWS: caller.AccountID, Account: "acct", Room: "room"}
+	want := parley.ChimeAccountKey{AWS: caller.AccountID, Account: "acct"}.Room("room")
 	if cmds := ctl.commands(); len(cmds) != 1 || cmds[0].Op != parley.OpRemoveMember || cmds[0].Chime != want || cmds[0].User != "alice" {
 		t.Errorf("commands %+v", cmds)
 	}
@@ -118,6 +119,6 @@ func TestDeleteRoomMembership(t *testing.T) {
 	}
 }
 
-func (f *fakeChimeRoomStore) Bot(_ context.Context, _, _, id string) (*parley.Bot, error) {
+func (f *fakeChimeRoomStore) Bot(_ context.Context, _ parley.ChimeAccountKey, id string) (*parley.Bot, error) {
 	return nil, parley.Errorf(parley.KindNotFound, "bot %s not found", id) // alice is a user
 }

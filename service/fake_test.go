@@ -39,29 +39,29 @@ type fakeAccountStore struct {
 	users    map[string]*parley.ChimeUser
 }
 
-func (f *fakeAccountStore) ChimeAccount(_ context.Context, aws, id string) (*parley.ChimeAccount, error) {
+func (f *fakeAccountStore) ChimeAccount(_ context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, ok := f.accounts[aws+"/"+id]
+	a, ok := f.accounts[k.AWS+"/"+k.Account]
 	if !ok {
-		return nil, parley.Errorf(parley.KindNotFound, "account %s not found", id)
+		return nil, parley.Errorf(parley.KindNotFound, "account %s not found", k.Account)
 	}
 	return a, nil
 }
 
-func (f *fakeAccountStore) ChimeUser(_ context.Context, aws, account, id string) (*parley.ChimeUser, error) {
+func (f *fakeAccountStore) ChimeUser(_ context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	u, ok := f.users[aws+"/"+account+"/"+id]
+	u, ok := f.users[k.AWS+"/"+k.Account+"/"+k.User]
 	if !ok {
-		return nil, parley.Errorf(parley.KindNotFound, "user %s not found", id)
+		return nil, parley.Errorf(parley.KindNotFound, "user %s not found", k.User)
 	}
 	c := *u
 	return &c, nil
 }
 
-func (f *fakeAccountStore) UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
-	u, err := f.ChimeUser(ctx, aws, account, id)
+func (f *fakeAccountStore) UpdateChimeUser(ctx context.Context, k parley.ChimeUserKey, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
+	u, err := f.ChimeUser(ctx, k)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (f *fakeAccountStore) UpdateChimeUser(ctx context.Context, aws, account, id
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.users[aws+"/"+account+"/"+id] = u
+	f.users[k.AWS+"/"+k.Account+"/"+k.User] = u
 	return u, nil
 }
 

@@ -10,10 +10,10 @@ import (
 	"github.com/parley-chat/parley/control"
 )
 
-// signOut is the command that closes every device connection of userID.
-func (s *Accounts) signOut(aws, accountID, userID, reason string) parley.Command {
-	return parley.Command{ID: parley.NewID(), Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: aws, Account: accountID},
-		Users: []string{userID}, Reason: reason, Time: s.Clock.Now()}
+// signOut is the command that closes every device connection of the user.
+func (s *Accounts) signOut(u parley.ChimeUserKey, reason string) parley.Command {
+	return parley.Command{ID: parley.NewID(), Op: parley.OpSignOut, Chime: parley.ChimeRoomKey{ChimeAccountKey: u.ChimeAccountKey},
+		Users: []string{u.User}, Reason: reason, Time: s.Clock.Now()}
 }
 
 func userTarget(accountID, userID string) string { return "account/" + accountID + "/user/" + userID }
@@ -22,18 +22,19 @@ func userTarget(accountID, userID string) string { return "account/" + accountID
 // revoked (one row update, durable) and every live device connection is
 // closed before it returns. The user may sign in again.
 func (s *Accounts) LogoutUser(ctx context.Context, accountID, userID string) (err error) {
-	aws, err := awsAccount(ctx)
+	a, err := accountKey(ctx, accountID)
 	if err != nil {
 		return err
 	}
+	k := a.User(userID)
 	defer func() { s.audit(ctx, "LogoutUser", userTarget(accountID, userID), err) }()
 	return s.Control.Do(ctx, func(ctx context.Context) error {
-		_, err := s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+		_, err := s.Store.UpdateChimeUser(ctx, k, func(u *parley.ChimeUser) error {
 			u.SessionEpoch++
 			return nil
 		})
 		return err
-	}, s.signOut(aws, accountID, userID, "logout"))
+	}, s.signOut(k, "logout"))
 }
 
 // BatchSuspendUser suspends users. For each, the status change and the
@@ -41,7 +42,7 @@ func (s *Accounts) LogoutUser(ctx context.Context, accountID, userID string) (er
 // suspended but able to connect, or signed out but not suspended. Then
 // every live device connection of the suspended users is closed.
 func (s *Accounts) BatchSuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
-	aws, a, err := s.account(ctx, accountID)
+	k, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +56,8 @@ func (s *Accounts) BatchSuspendUser(ctx context.Context, accountID string, ids [
 	)
 	for _, id := range ids {
 		// The suspension and its sign-out command commit together.
-		cmd := s.signOut(aws, accountID, id, "suspended")
-		_, err := s.Store.UpdateChimeUser(parley.WithOutbox(ctx, control.Entry(&cmd)), aws, accountID, id, func(u *parley.ChimeUser) error {
+		cmd := s.signOut(k.User(id), "suspended")
+		_, err := s.Store.UpdateChimeUser(parley.WithOutbox(ctx, control.Entry(&cmd)), k.User(id), func(u *parley.ChimeUser) error {
 			if u.RegistrationStatus != parley.UserSuspended {
 				u.RegistrationStatus = parley.UserSuspended
 				u.SessionEpoch++
@@ -89,7 +90,7 @@ func (s *Accounts) BatchSuspendUser(ctx context.Context, accountID string, ids [
 // BatchUnsuspendUser returns suspended users to Registered; users that are
 // not suspended are left alone.
 func (s *Accounts) BatchUnsuspendUser(ctx context.Context, accountID string, ids []string) ([]UserError, error) {
-	aws, a, err := s.account(ctx, accountID)
+	k, a, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func (s *Accounts) BatchUnsuspendUser(ctx context.Context, accountID string, ids
 	}
 	errs := []UserError{}
 	for _, id := range ids {
-		_, err := s.Store.UpdateChimeUser(ctx, aws, accountID, id, func(u *parley.ChimeUser) error {
+		_, err := s.Store.UpdateChimeUser(ctx, k.User(id), func(u *parley.ChimeUser) error {
 			if u.RegistrationStatus == parley.UserSuspended {
 				u.RegistrationStatus = parley.UserRegistered
 			}
@@ -118,12 +119,12 @@ func (s *Accounts) BatchUnsuspendUser(ctx context.Context, accountID string, ids
 // AcceptInvitation registers an invited user, as following the e-mailed
 // invitation would (that flow has no API).
 func (s *Accounts) AcceptInvitation(ctx context.Context, accountID, userID string) (*parley.ChimeUser, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Clock.Now()
-	return s.Store.UpdateChimeUser(ctx, aws, accountID, userID, func(u *parley.ChimeUser) error {
+	return s.Store.UpdateChimeUser(ctx, k.User(userID), func(u *parley.ChimeUser) error {
 		switch {
 		case u.RegistrationStatus == parley.UserSuspended:
 			return parley.Errorf(parley.KindForbidden, "user %s is suspended", userID)
@@ -144,11 +145,11 @@ func (s *Accounts) AcceptInvitation(ctx context.Context, accountID, userID strin
 // CreateDeviceSession signs a registered user in on a device: the token
 // opens the device WebSocket. Suspended and unregistered users are refused.
 func (s *Accounts) CreateDeviceSession(ctx context.Context, sealer *chattoken.Sealer, accountID, userID string) (string, *parley.DeviceSession, error) {
-	aws, err := awsAccount(ctx)
+	k, err := accountKey(ctx, accountID)
 	if err != nil {
 		return "", nil, err
 	}
-	u, err := s.Store.ChimeUser(ctx, aws, accountID, userID)
+	u, err := s.Store.ChimeUser(ctx, k.User(userID))
 	if err != nil {
 		return "", nil, err
 	}
@@ -163,7 +164,7 @@ func (s *Accounts) CreateDeviceSession(ctx context.Context, sealer *chattoken.Se
 		life = 12 * time.Hour
 	}
 	now := s.Clock.Now()
-	d := &parley.DeviceSession{ID: newUUID(), AwsAccountID: aws, AccountID: accountID, UserID: userID, Epoch: u.SessionEpoch,
+	d := &parley.DeviceSession{ID: newUUID(), AwsAccountID: k.AWS, AccountID: k.Account, UserID: userID, Epoch: u.SessionEpoch,
 		IssueTime: now, Expires: now.Add(life)}
 	tok, err := sealer.SealSession(d)
 	if err != nil {

@@ -26,7 +26,7 @@ type failingStore struct {
 	failAt int
 }
 
-func (f *failingStore) UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
+func (f *failingStore) UpdateChimeUser(ctx context.Context, k parley.ChimeUserKey, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
 	f.mu.Lock()
 	f.calls++
 	fail := f.calls == f.failAt
@@ -34,7 +34,7 @@ func (f *failingStore) UpdateChimeUser(ctx context.Context, aws, account, id str
 	if fail {
 		return nil, parley.Internal("test", fmt.Errorf("disk on fire"))
 	}
-	return f.Store.UpdateChimeUser(ctx, aws, account, id, fn)
+	return f.Store.UpdateChimeUser(ctx, k, fn)
 }
 
 // signOuts records the users a node's sockets were told to sign out.
@@ -100,7 +100,7 @@ func TestBatchSuspendStoreErrorMidBatch(t *testing.T) {
 		t.Fatalf("signed out %q\nwant the 24 users suspended before the error %q", signedOut, want)
 	}
 	for i, id := range ids[:26] {
-		u, err := db.ChimeUser(ctx, "123456789012", acct.AccountID, id)
+		u, err := db.ChimeUser(ctx, acct.Key().User(id))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,8 +28,9 @@ func listJSON[T any](ctx context.Context, q querier, query string, args []any, p
 
 // ---- accounts, users and the audit log
 
-func chimeAccount(ctx context.Context, q querier, aws, id string, l lock) (*parley.ChimeAccount, error) {
-	return getJSON[parley.ChimeAccount](ctx, q, notFound("account", id), `SELECT data FROM chime_accounts WHERE aws_account_id = ? AND id = ?`+q.lock(l), aws, id)
+func chimeAccount(ctx context.Context, q querier, k parley.ChimeAccountKey, l lock) (*parley.ChimeAccount, error) {
+	return getJSON[parley.ChimeAccount](ctx, q, notFound("account", k.Account),
+		`SELECT data FROM chime_accounts WHERE aws_account_id = ? AND id = ?`+q.lock(l), k.AWS, k.Account)
 }
 
 func (s *Store) CreateChimeAccount(ctx context.Context, a *parley.ChimeAccount) error {
@@ -38,8 +39,8 @@ func (s *Store) CreateChimeAccount(ctx context.Context, a *parley.ChimeAccount) 
 	return s.wrap("CreateChimeAccount", err)
 }
 
-func (s *Store) ChimeAccount(ctx context.Context, aws, id string) (*parley.ChimeAccount, error) {
-	a, err := chimeAccount(ctx, s.read(), aws, id, noLock)
+func (s *Store) ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
+	a, err := chimeAccount(ctx, s.read(), k, noLock)
 	return a, s.wrap("ChimeAccount", err)
 }
 
@@ -78,27 +79,27 @@ func update[T any](ctx context.Context, s *Store, op string, get func(querier) (
 	return out, s.wrap(op, err)
 }
 
-func (s *Store) UpdateChimeAccount(ctx context.Context, aws, id string, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error) {
-	return update(ctx, s, "UpdateChimeAccount", func(q querier) (*parley.ChimeAccount, error) { return chimeAccount(ctx, q, aws, id, forUpdate) }, fn,
+func (s *Store) UpdateChimeAccount(ctx context.Context, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error) {
+	return update(ctx, s, "UpdateChimeAccount", func(q querier) (*parley.ChimeAccount, error) { return chimeAccount(ctx, q, k, forUpdate) }, fn,
 		func(q querier, a *parley.ChimeAccount) error {
-			_, err := q.exec(ctx, `UPDATE chime_accounts SET name = ?, data = ? WHERE aws_account_id = ? AND id = ?`, a.Name, marshal(a), aws, id)
+			_, err := q.exec(ctx, `UPDATE chime_accounts SET name = ?, data = ? WHERE aws_account_id = ? AND id = ?`, a.Name, marshal(a), k.AWS, k.Account)
 			return err
 		})
 }
 
-func (s *Store) DeleteChimeAccount(ctx context.Context, aws, id string) error {
+func (s *Store) DeleteChimeAccount(ctx context.Context, k parley.ChimeAccountKey) error {
 	return s.wrap("DeleteChimeAccount", s.tx(ctx, func(q querier) error {
-		if _, err := chimeAccount(ctx, q, aws, id, forUpdate); err != nil {
+		if _, err := chimeAccount(ctx, q, k, forUpdate); err != nil {
 			return err
 		}
-		active, err := count(ctx, q, `SELECT count(*) FROM chime_users WHERE aws_account_id = ? AND account_id = ? AND status <> ?`, aws, id, parley.UserSuspended)
+		active, err := count(ctx, q, `SELECT count(*) FROM chime_users WHERE aws_account_id = ? AND account_id = ? AND status <> ?`, k.AWS, k.Account, parley.UserSuspended)
 		if err != nil {
 			return err
 		}
 		if active > 0 {
-			return parley.Errorf(parley.KindUnprocessable, "account %s still has %d user(s) that are not suspended", id, active)
+			return parley.Errorf(parley.KindUnprocessable, "account %s still has %d user(s) that are not suspended", k.Account, active)
 		}
-		_, err = q.exec(ctx, `DELETE FROM chime_accounts WHERE aws_account_id = ? AND id = ?`, aws, id)
+		_, err = q.exec(ctx, `DELETE FROM chime_accounts WHERE aws_account_id = ? AND id = ?`, k.AWS, k.Account)
 		return err
 	}))
 }
@@ -106,7 +107,7 @@ func (s *Store) DeleteChimeAccount(ctx context.Context, aws, id string) error {
 func (s *Store) CreateChimeUser(ctx context.Context, u *parley.ChimeUser) error {
 	err := s.tx(ctx, func(q querier) error {
 		// forShare: the account cannot be deleted under the new user.
-		if _, err := chimeAccount(ctx, q, u.AwsAccountID, u.AccountID, forShare); err != nil {
+		if _, err := chimeAccount(ctx, q, u.Key().ChimeAccountKey, forShare); err != nil {
 			return err
 		}
 		_, err := q.exec(ctx, `INSERT INTO chime_users (aws_account_id, account_id, id, email, user_type, status, create_time, data)
@@ -120,22 +121,22 @@ func (s *Store) CreateChimeUser(ctx context.Context, u *parley.ChimeUser) error 
 	return s.wrap("CreateChimeUser", err)
 }
 
-func chimeUser(ctx context.Context, q querier, aws, account, id string, l lock) (*parley.ChimeUser, error) {
-	return getJSON[parley.ChimeUser](ctx, q, notFound("user", id),
-		`SELECT data FROM chime_users WHERE aws_account_id = ? AND account_id = ? AND id = ?`+q.lock(l), aws, account, id)
+func chimeUser(ctx context.Context, q querier, k parley.ChimeUserKey, l lock) (*parley.ChimeUser, error) {
+	return getJSON[parley.ChimeUser](ctx, q, notFound("user", k.User),
+		`SELECT data FROM chime_users WHERE aws_account_id = ? AND account_id = ? AND id = ?`+q.lock(l), k.AWS, k.Account, k.User)
 }
 
-func (s *Store) ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error) {
-	u, err := chimeUser(ctx, s.read(), aws, account, id, noLock)
+func (s *Store) ChimeUser(ctx context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error) {
+	u, err := chimeUser(ctx, s.read(), k, noLock)
 	return u, s.wrap("ChimeUser", err)
 }
 
-func (s *Store) ListChimeUsers(ctx context.Context, aws, account string, f parley.ChimeUserFilter) ([]*parley.ChimeUser, string, error) {
-	if _, err := chimeAccount(ctx, s.read(), aws, account, noLock); err != nil {
+func (s *Store) ListChimeUsers(ctx context.Context, a parley.ChimeAccountKey, f parley.ChimeUserFilter) ([]*parley.ChimeUser, string, error) {
+	if _, err := chimeAccount(ctx, s.read(), a, noLock); err != nil {
 		return nil, "", s.wrap("ListChimeUsers", err)
 	}
 	query := `SELECT data FROM chime_users WHERE aws_account_id = ? AND account_id = ?`
-	args := []any{aws, account}
+	args := []any{a.AWS, a.Account}
 	if f.Email != "" {
 		query += ` AND email = ?`
 		args = append(args, strings.ToLower(f.Email))
@@ -150,11 +151,11 @@ func (s *Store) ListChimeUsers(ctx context.Context, aws, account string, f parle
 	return out, next, s.wrap("ListChimeUsers", err)
 }
 
-func (s *Store) UpdateChimeUser(ctx context.Context, aws, account, id string, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
-	return update(ctx, s, "UpdateChimeUser", func(q querier) (*parley.ChimeUser, error) { return chimeUser(ctx, q, aws, account, id, forUpdate) }, fn,
+func (s *Store) UpdateChimeUser(ctx context.Context, k parley.ChimeUserKey, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
+	return update(ctx, s, "UpdateChimeUser", func(q querier) (*parley.ChimeUser, error) { return chimeUser(ctx, q, k, forUpdate) }, fn,
 		func(q querier, u *parley.ChimeUser) error {
 			_, err := q.exec(ctx, `UPDATE chime_users SET email = ?, user_type = ?, status = ?, data = ? WHERE aws_account_id = ? AND account_id = ? AND id = ?`,
-				strings.ToLower(u.PrimaryEmail), u.UserType, u.RegistrationStatus, marshal(u), aws, account, id)
+				strings.ToLower(u.PrimaryEmail), u.UserType, u.RegistrationStatus, marshal(u), k.AWS, k.Account, k.User)
 			return err
 		})
 }
@@ -255,15 +256,15 @@ func (s *Store) listAudit(ctx context.Context, aws string, p parley.Page) ([]*pa
 
 // ---- rooms, memberships, bots and history
 
-func chimeRoom(ctx context.Context, q querier, aws, account, id string, l lock) (*parley.ChimeRoom, error) {
-	return getJSON[parley.ChimeRoom](ctx, q, notFound("room", id),
-		`SELECT data FROM chime_rooms WHERE aws_account_id = ? AND account_id = ? AND id = ?`+q.lock(l), aws, account, id)
+func chimeRoom(ctx context.Context, q querier, k parley.ChimeRoomKey, l lock) (*parley.ChimeRoom, error) {
+	return getJSON[parley.ChimeRoom](ctx, q, notFound("room", k.Room),
+		`SELECT data FROM chime_rooms WHERE aws_account_id = ? AND account_id = ? AND id = ?`+q.lock(l), k.AWS, k.Account, k.Room)
 }
 
 func (s *Store) CreateChimeRoom(ctx context.Context, r *parley.ChimeRoom, max int) (*parley.ChimeRoom, bool, error) {
 	out, created := r, true
 	err := s.tx(ctx, func(q querier) error {
-		if _, err := chimeAccount(ctx, q, r.AwsAccountID, r.AccountID, forShare); err != nil {
+		if _, err := chimeAccount(ctx, q, r.Key().ChimeAccountKey, forShare); err != nil {
 			return err
 		}
 		if err := q.lockScope(ctx, "chime-rooms", r.AwsAccountID, r.AccountID); err != nil {
@@ -291,17 +292,17 @@ func (s *Store) CreateChimeRoom(ctx context.Context, r *parley.ChimeRoom, max in
 	return out, created, s.wrap("CreateChimeRoom", err)
 }
 
-func (s *Store) ChimeRoom(ctx context.Context, aws, account, id string) (*parley.ChimeRoom, error) {
-	r, err := chimeRoom(ctx, s.read(), aws, account, id, noLock)
+func (s *Store) ChimeRoom(ctx context.Context, k parley.ChimeRoomKey) (*parley.ChimeRoom, error) {
+	r, err := chimeRoom(ctx, s.read(), k, noLock)
 	return r, s.wrap("ChimeRoom", err)
 }
 
-func (s *Store) ListChimeRooms(ctx context.Context, aws, account, memberID string, p parley.Page) ([]*parley.ChimeRoom, string, error) {
+func (s *Store) ListChimeRooms(ctx context.Context, a parley.ChimeAccountKey, memberID string, p parley.Page) ([]*parley.ChimeRoom, string, error) {
 	query := `SELECT data FROM chime_rooms WHERE aws_account_id = ? AND account_id = ?`
-	args := []any{aws, account}
+	args := []any{a.AWS, a.Account}
 	if memberID != "" {
 		query += ` AND id IN (SELECT room_id FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND member_id = ?)`
-		args = append(args, aws, account, memberID)
+		args = append(args, a.AWS, a.Account, memberID)
 	}
 	out, next, err := listJSON(ctx, s.read(), query, args, p, func(r *parley.ChimeRoom) pagetoken.Key {
 		return pagetoken.Key{Time: r.CreateTime.UnixMilli(), ID: r.RoomID}
@@ -309,19 +310,19 @@ func (s *Store) ListChimeRooms(ctx context.Context, aws, account, memberID strin
 	return out, next, s.wrap("ListChimeRooms", err)
 }
 
-func (s *Store) UpdateChimeRoom(ctx context.Context, aws, account, id string, fn func(*parley.ChimeRoom) error) (*parley.ChimeRoom, error) {
-	return update(ctx, s, "UpdateChimeRoom", func(q querier) (*parley.ChimeRoom, error) { return chimeRoom(ctx, q, aws, account, id, forUpdate) }, fn,
+func (s *Store) UpdateChimeRoom(ctx context.Context, k parley.ChimeRoomKey, fn func(*parley.ChimeRoom) error) (*parley.ChimeRoom, error) {
+	return update(ctx, s, "UpdateChimeRoom", func(q querier) (*parley.ChimeRoom, error) { return chimeRoom(ctx, q, k, forUpdate) }, fn,
 		func(q querier, r *parley.ChimeRoom) error {
-			_, err := q.exec(ctx, `UPDATE chime_rooms SET data = ? WHERE aws_account_id = ? AND account_id = ? AND id = ?`, marshal(r), aws, account, id)
+			_, err := q.exec(ctx, `UPDATE chime_rooms SET data = ? WHERE aws_account_id = ? AND account_id = ? AND id = ?`, marshal(r), k.AWS, k.Account, k.Room)
 			return err
 		})
 }
 
-func (s *Store) DeleteChimeRoom(ctx context.Context, aws, account, id string) error {
+func (s *Store) DeleteChimeRoom(ctx context.Context, k parley.ChimeRoomKey) error {
 	return s.wrap("DeleteChimeRoom", s.tx(ctx, func(q querier) error {
-		n, err := rowsAffected(q.exec(ctx, `DELETE FROM chime_rooms WHERE aws_account_id = ? AND account_id = ? AND id = ?`, aws, account, id))
+		n, err := rowsAffected(q.exec(ctx, `DELETE FROM chime_rooms WHERE aws_account_id = ? AND account_id = ? AND id = ?`, k.AWS, k.Account, k.Room))
 		if err == nil && n == 0 {
-			err = notFound("room", id)
+			err = notFound("room", k.Room)
 		}
 		return err
 	}))
@@ -334,7 +335,7 @@ func membershipNotFound(member string) error {
 func (s *Store) AddMembership(ctx context.Context, m *parley.RoomMembership, max int) error {
 	return s.wrap("AddMembership", s.tx(ctx, func(q querier) error {
 		// forUpdate: the room's lock is its membership quota's.
-		if _, err := chimeRoom(ctx, q, m.AwsAccountID, m.AccountID, m.RoomID, forUpdate); err != nil {
+		if _, err := chimeRoom(ctx, q, m.Key().ChimeRoomKey, forUpdate); err != nil {
 			return err
 		}
 		var n, exists int
@@ -354,27 +355,27 @@ func (s *Store) AddMembership(ctx context.Context, m *parley.RoomMembership, max
 	}))
 }
 
-func membership(ctx context.Context, q querier, aws, account, room, member string, l lock) (*parley.RoomMembership, error) {
-	return getJSON[parley.RoomMembership](ctx, q, membershipNotFound(member),
-		`SELECT data FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND room_id = ? AND member_id = ?`+q.lock(l), aws, account, room, member)
+func membership(ctx context.Context, q querier, k parley.ChimeMemberKey, l lock) (*parley.RoomMembership, error) {
+	return getJSON[parley.RoomMembership](ctx, q, membershipNotFound(k.Member),
+		`SELECT data FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND room_id = ? AND member_id = ?`+q.lock(l), k.AWS, k.Account, k.Room, k.Member)
 }
 
-func (s *Store) Membership(ctx context.Context, aws, account, room, member string) (*parley.RoomMembership, error) {
-	m, err := membership(ctx, s.read(), aws, account, room, member, noLock)
+func (s *Store) Membership(ctx context.Context, k parley.ChimeMemberKey) (*parley.RoomMembership, error) {
+	m, err := membership(ctx, s.read(), k, noLock)
 	return m, s.wrap("Membership", err)
 }
 
-func (s *Store) ListMemberships(ctx context.Context, aws, account, room string, p parley.Page) ([]*parley.RoomMembership, string, error) {
-	out, next, err := s.listMemberships(ctx, aws, account, room, p)
+func (s *Store) ListMemberships(ctx context.Context, r parley.ChimeRoomKey, p parley.Page) ([]*parley.RoomMembership, string, error) {
+	out, next, err := s.listMemberships(ctx, r, p)
 	return out, next, s.wrap("ListMemberships", err)
 }
 
-func (s *Store) listMemberships(ctx context.Context, aws, account, room string, p parley.Page) ([]*parley.RoomMembership, string, error) {
-	if _, err := chimeRoom(ctx, s.read(), aws, account, room, noLock); err != nil {
+func (s *Store) listMemberships(ctx context.Context, r parley.ChimeRoomKey, p parley.Page) ([]*parley.RoomMembership, string, error) {
+	if _, err := chimeRoom(ctx, s.read(), r, noLock); err != nil {
 		return nil, "", err
 	}
 	query := `SELECT data FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND room_id = ?`
-	args := []any{aws, account, room}
+	args := []any{r.AWS, r.Account, r.Room}
 	if p.NextToken != "" {
 		k, err := pagetoken.Decode(p.NextToken)
 		if err != nil {
@@ -391,47 +392,44 @@ func (s *Store) listMemberships(ctx context.Context, aws, account, room string, 
 	return out, next, nil
 }
 
-func (s *Store) UpdateMembership(ctx context.Context, aws, account, room, member string, fn func(*parley.RoomMembership) error) (*parley.RoomMembership, error) {
-	return update(ctx, s, "UpdateMembership",
-		func(q querier) (*parley.RoomMembership, error) {
-			return membership(ctx, q, aws, account, room, member, forUpdate)
-		}, fn,
+func (s *Store) UpdateMembership(ctx context.Context, k parley.ChimeMemberKey, fn func(*parley.RoomMembership) error) (*parley.RoomMembership, error) {
+	return update(ctx, s, "UpdateMembership", func(q querier) (*parley.RoomMembership, error) { return membership(ctx, q, k, forUpdate) }, fn,
 		func(q querier, m *parley.RoomMembership) error {
 			_, err := q.exec(ctx, `UPDATE chime_memberships SET member_type = ?, data = ? WHERE aws_account_id = ? AND account_id = ? AND room_id = ? AND member_id = ?`,
-				m.MemberType, marshal(m), aws, account, room, member)
+				m.MemberType, marshal(m), k.AWS, k.Account, k.Room, k.Member)
 			return err
 		})
 }
 
-func (s *Store) DeleteMembership(ctx context.Context, aws, account, room, member string) error {
+func (s *Store) DeleteMembership(ctx context.Context, k parley.ChimeMemberKey) error {
 	return s.wrap("DeleteMembership", s.tx(ctx, func(q querier) error {
-		if _, err := chimeRoom(ctx, q, aws, account, room, noLock); err != nil {
+		if _, err := chimeRoom(ctx, q, k.ChimeRoomKey, noLock); err != nil {
 			return err
 		}
 		n, err := rowsAffected(q.exec(ctx, `DELETE FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND room_id = ? AND member_id = ?`,
-			aws, account, room, member))
+			k.AWS, k.Account, k.Room, k.Member))
 		if err == nil && n == 0 {
-			err = membershipNotFound(member)
+			err = membershipNotFound(k.Member)
 		}
 		return err
 	}))
 }
 
-func (s *Store) RoomMembers(ctx context.Context, aws, account, room, memberType string) ([]string, error) {
+func (s *Store) RoomMembers(ctx context.Context, r parley.ChimeRoomKey, memberType string) ([]string, error) {
 	ids, err := column(ctx, s.read(), `SELECT member_id FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND room_id = ? AND member_type = ?
-		ORDER BY member_id`, aws, account, room, memberType)
+		ORDER BY member_id`, r.AWS, r.Account, r.Room, memberType)
 	return ids, s.wrap("RoomMembers", err)
 }
 
-func (s *Store) MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error) {
+func (s *Store) MemberRooms(ctx context.Context, a parley.ChimeAccountKey, memberID string) ([]string, error) {
 	ids, err := column(ctx, s.read(), `SELECT room_id FROM chime_memberships WHERE aws_account_id = ? AND account_id = ? AND member_id = ? ORDER BY room_id`,
-		aws, account, memberID)
+		a.AWS, a.Account, memberID)
 	return ids, s.wrap("MemberRooms", err)
 }
 
 func (s *Store) CreateBot(ctx context.Context, b *parley.Bot, max int) error {
 	return s.wrap("CreateBot", s.tx(ctx, func(q querier) error {
-		if _, err := chimeAccount(ctx, q, b.AwsAccountID, b.AccountID, forShare); err != nil {
+		if _, err := chimeAccount(ctx, q, b.AccountKey(), forShare); err != nil {
 			return err
 		}
 		if err := q.lockScope(ctx, "bots", b.AwsAccountID, b.AccountID); err != nil {
@@ -447,13 +445,13 @@ func (s *Store) CreateBot(ctx context.Context, b *parley.Bot, max int) error {
 	}))
 }
 
-func bot(ctx context.Context, q querier, aws, account, id string, l lock) (*parley.Bot, error) {
+func bot(ctx context.Context, q querier, a parley.ChimeAccountKey, id string, l lock) (*parley.Bot, error) {
 	return getJSON[parley.Bot](ctx, q, notFound("bot", id),
-		`SELECT data FROM chime_bots WHERE aws_account_id = ? AND account_id = ? AND id = ?`+q.lock(l), aws, account, id)
+		`SELECT data FROM chime_bots WHERE aws_account_id = ? AND account_id = ? AND id = ?`+q.lock(l), a.AWS, a.Account, id)
 }
 
-func (s *Store) Bot(ctx context.Context, aws, account, id string) (*parley.Bot, error) {
-	b, err := bot(ctx, s.read(), aws, account, id, noLock)
+func (s *Store) Bot(ctx context.Context, a parley.ChimeAccountKey, botID string) (*parley.Bot, error) {
+	b, err := bot(ctx, s.read(), a, botID, noLock)
 	return b, s.wrap("Bot", err)
 }
 
@@ -462,24 +460,24 @@ func (s *Store) BotByToken(ctx context.Context, token string) (*parley.Bot, erro
 	return b, s.wrap("BotByToken", err)
 }
 
-func (s *Store) ListBots(ctx context.Context, aws, account string, p parley.Page) ([]*parley.Bot, string, error) {
-	out, next, err := listJSON(ctx, s.read(), `SELECT data FROM chime_bots WHERE aws_account_id = ? AND account_id = ?`, []any{aws, account}, p,
+func (s *Store) ListBots(ctx context.Context, a parley.ChimeAccountKey, p parley.Page) ([]*parley.Bot, string, error) {
+	out, next, err := listJSON(ctx, s.read(), `SELECT data FROM chime_bots WHERE aws_account_id = ? AND account_id = ?`, []any{a.AWS, a.Account}, p,
 		func(b *parley.Bot) pagetoken.Key { return pagetoken.Key{Time: b.CreateTime.UnixMilli(), ID: b.BotID} })
 	return out, next, s.wrap("ListBots", err)
 }
 
-func (s *Store) UpdateBot(ctx context.Context, aws, account, id string, fn func(*parley.Bot) error) (*parley.Bot, error) {
-	return update(ctx, s, "UpdateBot", func(q querier) (*parley.Bot, error) { return bot(ctx, q, aws, account, id, forUpdate) }, fn,
+func (s *Store) UpdateBot(ctx context.Context, a parley.ChimeAccountKey, botID string, fn func(*parley.Bot) error) (*parley.Bot, error) {
+	return update(ctx, s, "UpdateBot", func(q querier) (*parley.Bot, error) { return bot(ctx, q, a, botID, forUpdate) }, fn,
 		func(q querier, b *parley.Bot) error {
 			_, err := q.exec(ctx, `UPDATE chime_bots SET token = ?, data = ? WHERE aws_account_id = ? AND account_id = ? AND id = ?`,
-				b.SecurityToken, marshal(b), aws, account, id)
+				b.SecurityToken, marshal(b), a.AWS, a.Account, botID)
 			return err
 		})
 }
 
 func (s *Store) AppendMessage(ctx context.Context, m *parley.ChimeMessage) error {
 	return s.wrap("AppendMessage", s.tx(ctx, func(q querier) error {
-		if _, err := chimeRoom(ctx, q, m.AwsAccountID, m.AccountID, m.RoomID, forShare); err != nil {
+		if _, err := chimeRoom(ctx, q, m.RoomKey(), forShare); err != nil {
 			return err
 		}
 		_, err := q.exec(ctx, `INSERT INTO chime_messages (aws_account_id, account_id, room_id, create_time, data) VALUES (?, ?, ?, ?, ?)`,
@@ -488,9 +486,9 @@ func (s *Store) AppendMessage(ctx context.Context, m *parley.ChimeMessage) error
 	}))
 }
 
-func (s *Store) Messages(ctx context.Context, aws, account, room string, since time.Time, limit int) ([]*parley.ChimeMessage, error) {
+func (s *Store) Messages(ctx context.Context, r parley.ChimeRoomKey, since time.Time, limit int) ([]*parley.ChimeMessage, error) {
 	out, err := all(ctx, s.read(), fromJSON[parley.ChimeMessage], `SELECT data FROM (SELECT seq, data FROM chime_messages
 		WHERE aws_account_id = ? AND account_id = ? AND room_id = ? AND create_time >= ? ORDER BY seq DESC LIMIT ?) m ORDER BY seq`,
-		aws, account, room, since.UnixMilli(), limit)
+		r.AWS, r.Account, r.Room, since.UnixMilli(), limit)
 	return out, s.wrap("Messages", err)
 }

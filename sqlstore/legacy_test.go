@@ -114,9 +114,10 @@ func checkLegacy(t *testing.T, open func() (*sqlstore.Store, error)) {
 		if _, err := s.ActiveBan(ctx, sc, "roomLegacy", "mallory", time.Now()); err != nil {
 			t.Errorf("ActiveBan: %v", err)
 		}
+		room := parley.ChimeAccountKey{AWS: "123456789012", Account: "acct-legacy"}.Room("croom-legacy")
 		// SQLite's memberships had no member_type column: migration 0007 fills it from data.
 		for typ, want := range map[string]string{parley.MemberBot: "bot-legacy", parley.MemberUser: "user-legacy"} {
-			if got, err := s.RoomMembers(ctx, "123456789012", "acct-legacy", "croom-legacy", typ); err != nil || !slices.Equal(got, []string{want}) {
+			if got, err := s.RoomMembers(ctx, room, typ); err != nil || !slices.Equal(got, []string{want}) {
 				t.Errorf("RoomMembers(%s) = %v, %v; want [%s]", typ, got, err, want)
 			}
 		}
@@ -128,7 +129,7 @@ func checkLegacy(t *testing.T, open func() (*sqlstore.Store, error)) {
 		if err := s.AppendMessage(ctx, m); err != nil {
 			t.Fatalf("AppendMessage: %v", err)
 		}
-		if msgs, err := s.Messages(ctx, "123456789012", "acct-legacy", "croom-legacy", time.Time{}, 10); err != nil || len(msgs) != i+2 || msgs[i+1].MessageID != m.MessageID {
+		if msgs, err := s.Messages(ctx, room, time.Time{}, 10); err != nil || len(msgs) != i+2 || msgs[i+1].MessageID != m.MessageID {
 			t.Errorf("Messages = %d messages, %v; want %d, the new one last", len(msgs), err, i+2)
 		}
 		if err := s.AppendAudit(ctx, &parley.AuditRecord{ID: parley.NewID(), AwsAccountID: "123456789012", Time: time.Now()}); err != nil {

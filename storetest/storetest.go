@@ -459,6 +459,13 @@ func testSecret(t *testing.T, s parley.Store) {
 
 const awsA, awsB = "111111111111", "222222222222"
 
+// accA is Chime account acc-1 of AWS account awsA; accB names the same
+// account ID in awsB, which must not reach it.
+var (
+	accA = parley.ChimeAccountKey{AWS: awsA, Account: "acc-1"}
+	accB = parley.ChimeAccountKey{AWS: awsB, Account: "acc-1"}
+)
+
 func newAccount(aws, id, name string, at time.Time) *parley.ChimeAccount {
 	return &parley.ChimeAccount{AwsAccountID: aws, AccountID: id, Name: name, Type: parley.AccountTeam, Status: "Active",
 		DefaultLicense: "Pro", SupportedLicenses: []string{"Basic", "Pro"}, SigninDelegateGroups: []string{}, CreateTime: at}
@@ -473,27 +480,27 @@ func newUser(aws, account, id, email string, at time.Time) *parley.ChimeUser {
 func testChimeAccount(t *testing.T, s parley.Store) {
 	a := newAccount(awsA, "acc-1", "Acme", t0)
 	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), a))
-	got, err := s.ChimeAccount(ctx(), awsA, "acc-1")
+	got, err := s.ChimeAccount(ctx(), accA)
 	must(t, "ChimeAccount", err)
 	if !reflect.DeepEqual(got, a) {
 		t.Fatalf("ChimeAccount = %+v\nwant %+v", got, a)
 	}
-	_, err = s.ChimeAccount(ctx(), awsB, "acc-1")
+	_, err = s.ChimeAccount(ctx(), accB)
 	wantKind(t, "ChimeAccount of another AWS account", err, parley.KindNotFound)
-	got, err = s.UpdateChimeAccount(ctx(), awsA, "acc-1", func(a *parley.ChimeAccount) error { a.Name, a.EnableDialOut = "Acme 2", true; return nil })
+	got, err = s.UpdateChimeAccount(ctx(), accA, func(a *parley.ChimeAccount) error { a.Name, a.EnableDialOut = "Acme 2", true; return nil })
 	must(t, "UpdateChimeAccount", err)
 	if got.Name != "Acme 2" || !got.EnableDialOut {
 		t.Fatalf("UpdateChimeAccount = %+v", got)
 	}
-	_, err = s.UpdateChimeAccount(ctx(), awsA, "acc-1", func(a *parley.ChimeAccount) error {
+	_, err = s.UpdateChimeAccount(ctx(), accA, func(a *parley.ChimeAccount) error {
 		a.Name = "not saved"
 		return parley.Errorf(parley.KindInvalid, "abort")
 	})
 	wantKind(t, "UpdateChimeAccount aborted", err, parley.KindInvalid)
-	if got, _ := s.ChimeAccount(ctx(), awsA, "acc-1"); got.Name != "Acme 2" {
+	if got, _ := s.ChimeAccount(ctx(), accA); got.Name != "Acme 2" {
 		t.Fatalf("an aborted update was saved: %q", got.Name)
 	}
-	_, err = s.UpdateChimeAccount(ctx(), awsB, "acc-1", func(*parley.ChimeAccount) error { return nil })
+	_, err = s.UpdateChimeAccount(ctx(), accB, func(*parley.ChimeAccount) error { return nil })
 	wantKind(t, "UpdateChimeAccount of another AWS account", err, parley.KindNotFound)
 }
 
@@ -528,13 +535,13 @@ func testChimeAccountList(t *testing.T, s parley.Store) {
 func testChimeAccountDelete(t *testing.T, s parley.Store) {
 	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-1", "A", t0)))
 	must(t, "CreateChimeUser", s.CreateChimeUser(ctx(), newUser(awsA, "acc-1", "u1", "a@example.com", t0)))
-	wantKind(t, "DeleteChimeAccount with an active user", s.DeleteChimeAccount(ctx(), awsA, "acc-1"), parley.KindUnprocessable)
-	_, err := s.UpdateChimeUser(ctx(), awsA, "acc-1", "u1", func(u *parley.ChimeUser) error { u.RegistrationStatus = parley.UserSuspended; return nil })
+	wantKind(t, "DeleteChimeAccount with an active user", s.DeleteChimeAccount(ctx(), accA), parley.KindUnprocessable)
+	_, err := s.UpdateChimeUser(ctx(), accA.User("u1"), func(u *parley.ChimeUser) error { u.RegistrationStatus = parley.UserSuspended; return nil })
 	must(t, "UpdateChimeUser", err)
-	must(t, "DeleteChimeAccount", s.DeleteChimeAccount(ctx(), awsA, "acc-1"))
-	_, err = s.ChimeUser(ctx(), awsA, "acc-1", "u1")
+	must(t, "DeleteChimeAccount", s.DeleteChimeAccount(ctx(), accA))
+	_, err = s.ChimeUser(ctx(), accA.User("u1"))
 	wantKind(t, "ChimeUser of a deleted account", err, parley.KindNotFound)
-	wantKind(t, "DeleteChimeAccount twice", s.DeleteChimeAccount(ctx(), awsA, "acc-1"), parley.KindNotFound)
+	wantKind(t, "DeleteChimeAccount twice", s.DeleteChimeAccount(ctx(), accA), parley.KindNotFound)
 }
 
 func testChimeUser(t *testing.T, s parley.Store) {
@@ -542,7 +549,7 @@ func testChimeUser(t *testing.T, s parley.Store) {
 	must(t, "CreateChimeAccount", s.CreateChimeAccount(ctx(), newAccount(awsA, "acc-2", "B", t0)))
 	u := newUser(awsA, "acc-1", "u1", "Ann@Example.com", t0)
 	must(t, "CreateChimeUser", s.CreateChimeUser(ctx(), u))
-	got, err := s.ChimeUser(ctx(), awsA, "acc-1", "u1")
+	got, err := s.ChimeUser(ctx(), accA.User("u1"))
 	must(t, "ChimeUser", err)
 	if !reflect.DeepEqual(got, u) {
 		t.Fatalf("ChimeUser = %+v\nwant %+v", got, u)
@@ -550,10 +557,10 @@ func testChimeUser(t *testing.T, s parley.Store) {
 	wantKind(t, "same e-mail, other case", s.CreateChimeUser(ctx(), newUser(awsA, "acc-1", "u2", "ann@example.com", t0)), parley.KindConflict)
 	must(t, "same e-mail in another account", s.CreateChimeUser(ctx(), newUser(awsA, "acc-2", "u2", "ann@example.com", t0)))
 	wantKind(t, "user of a missing account", s.CreateChimeUser(ctx(), newUser(awsA, "acc-9", "u3", "x@example.com", t0)), parley.KindNotFound)
-	_, err = s.ChimeUser(ctx(), awsB, "acc-1", "u1")
+	_, err = s.ChimeUser(ctx(), accB.User("u1"))
 	wantKind(t, "ChimeUser of another AWS account", err, parley.KindNotFound)
 
-	got, err = s.UpdateChimeUser(ctx(), awsA, "acc-1", "u1", func(u *parley.ChimeUser) error {
+	got, err = s.UpdateChimeUser(ctx(), accA.User("u1"), func(u *parley.ChimeUser) error {
 		u.RegistrationStatus, u.SessionEpoch = parley.UserSuspended, u.SessionEpoch+1
 		return nil
 	})
@@ -561,12 +568,12 @@ func testChimeUser(t *testing.T, s parley.Store) {
 	if got.RegistrationStatus != parley.UserSuspended || got.SessionEpoch != 1 {
 		t.Fatalf("UpdateChimeUser = %+v", got)
 	}
-	_, err = s.UpdateChimeUser(ctx(), awsA, "acc-1", "u1", func(u *parley.ChimeUser) error { u.SessionEpoch = 99; return parley.Errorf(parley.KindForbidden, "no") })
+	_, err = s.UpdateChimeUser(ctx(), accA.User("u1"), func(u *parley.ChimeUser) error { u.SessionEpoch = 99; return parley.Errorf(parley.KindForbidden, "no") })
 	wantKind(t, "UpdateChimeUser aborted", err, parley.KindForbidden)
-	if got, _ := s.ChimeUser(ctx(), awsA, "acc-1", "u1"); got.SessionEpoch != 1 || got.RegistrationStatus != parley.UserSuspended {
+	if got, _ := s.ChimeUser(ctx(), accA.User("u1")); got.SessionEpoch != 1 || got.RegistrationStatus != parley.UserSuspended {
 		t.Fatalf("after an aborted update: %+v", got)
 	}
-	_, err = s.UpdateChimeUser(ctx(), awsA, "acc-1", "nobody", func(*parley.ChimeUser) error { return nil })
+	_, err = s.UpdateChimeUser(ctx(), accA.User("nobody"), func(*parley.ChimeUser) error { return nil })
 	wantKind(t, "UpdateChimeUser missing", err, parley.KindNotFound)
 }
 
@@ -582,7 +589,7 @@ func testChimeUserList(t *testing.T, s parley.Store) {
 	var got []string
 	token := ""
 	for pages := 0; pages < 10; pages++ {
-		us, next, err := s.ListChimeUsers(ctx(), awsA, "acc-1", parley.ChimeUserFilter{Page: parley.Page{MaxResults: 2, NextToken: token}})
+		us, next, err := s.ListChimeUsers(ctx(), accA, parley.ChimeUserFilter{Page: parley.Page{MaxResults: 2, NextToken: token}})
 		must(t, "ListChimeUsers", err)
 		for _, u := range us {
 			got = append(got, u.UserID)
@@ -594,17 +601,17 @@ func testChimeUserList(t *testing.T, s parley.Store) {
 	if want := []string{"u0", "u1", "u2", "u3", "u4"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("ListChimeUsers = %v, want %v", got, want)
 	}
-	shared, _, err := s.ListChimeUsers(ctx(), awsA, "acc-1", parley.ChimeUserFilter{UserType: "SharedDevice", Page: parley.Page{MaxResults: 10}})
+	shared, _, err := s.ListChimeUsers(ctx(), accA, parley.ChimeUserFilter{UserType: "SharedDevice", Page: parley.Page{MaxResults: 10}})
 	must(t, "ListChimeUsers(type)", err)
 	if len(shared) != 2 {
 		t.Fatalf("ListChimeUsers(SharedDevice) = %d users, want 2", len(shared))
 	}
-	one, _, err := s.ListChimeUsers(ctx(), awsA, "acc-1", parley.ChimeUserFilter{Email: "U3@EXAMPLE.COM", Page: parley.Page{MaxResults: 10}})
+	one, _, err := s.ListChimeUsers(ctx(), accA, parley.ChimeUserFilter{Email: "U3@EXAMPLE.COM", Page: parley.Page{MaxResults: 10}})
 	must(t, "ListChimeUsers(email)", err)
 	if len(one) != 1 || one[0].UserID != "u3" {
 		t.Fatalf("ListChimeUsers(email) = %+v", one)
 	}
-	_, _, err = s.ListChimeUsers(ctx(), awsB, "acc-1", parley.ChimeUserFilter{Page: parley.Page{MaxResults: 10}})
+	_, _, err = s.ListChimeUsers(ctx(), accB, parley.ChimeUserFilter{Page: parley.Page{MaxResults: 10}})
 	wantKind(t, "ListChimeUsers of another AWS account", err, parley.KindNotFound)
 }
 
@@ -641,12 +648,12 @@ func testChimeRoom(t *testing.T, s parley.Store) {
 	if _, created, err := s.CreateChimeRoom(ctx(), r, 2); err != nil || !created {
 		t.Fatalf("CreateChimeRoom = %v, %v", created, err)
 	}
-	got, err := s.ChimeRoom(ctx(), awsA, "acc-1", "r1")
+	got, err := s.ChimeRoom(ctx(), accA.Room("r1"))
 	must(t, "ChimeRoom", err)
 	if !reflect.DeepEqual(got, r) {
 		t.Fatalf("ChimeRoom = %+v\nwant %+v", got, r)
 	}
-	_, err = s.ChimeRoom(ctx(), awsB, "acc-1", "r1")
+	_, err = s.ChimeRoom(ctx(), accB.Room("r1"))
 	wantKind(t, "ChimeRoom of another AWS account", err, parley.KindNotFound)
 	_, _, err = s.CreateChimeRoom(ctx(), newChimeRoom("r2", "", t0), 2)
 	must(t, "CreateChimeRoom r2", err)
@@ -656,13 +663,13 @@ func testChimeRoom(t *testing.T, s parley.Store) {
 	}
 	_, _, err = s.CreateChimeRoom(ctx(), &parley.ChimeRoom{AwsAccountID: awsA, AccountID: "missing", RoomID: "x", CreateTime: t0}, 10)
 	wantKind(t, "CreateChimeRoom in a missing account", err, parley.KindNotFound)
-	got, err = s.UpdateChimeRoom(ctx(), awsA, "acc-1", "r1", func(r *parley.ChimeRoom) error { r.Name = "renamed"; return nil })
+	got, err = s.UpdateChimeRoom(ctx(), accA.Room("r1"), func(r *parley.ChimeRoom) error { r.Name = "renamed"; return nil })
 	must(t, "UpdateChimeRoom", err)
 	if got.Name != "renamed" {
 		t.Fatalf("UpdateChimeRoom = %+v", got)
 	}
-	must(t, "DeleteChimeRoom", s.DeleteChimeRoom(ctx(), awsA, "acc-1", "r1"))
-	wantKind(t, "DeleteChimeRoom twice", s.DeleteChimeRoom(ctx(), awsA, "acc-1", "r1"), parley.KindNotFound)
+	must(t, "DeleteChimeRoom", s.DeleteChimeRoom(ctx(), accA.Room("r1")))
+	wantKind(t, "DeleteChimeRoom twice", s.DeleteChimeRoom(ctx(), accA.Room("r1")), parley.KindNotFound)
 }
 
 func testChimeRoomIdempotent(t *testing.T, s parley.Store) {
@@ -674,7 +681,7 @@ func testChimeRoomIdempotent(t *testing.T, s parley.Store) {
 	if !created || created2 || again.RoomID != first.RoomID {
 		t.Fatalf("same token: created %v then %v, room %s then %s", created, created2, first.RoomID, again.RoomID)
 	}
-	rooms, _, err := s.ListChimeRooms(ctx(), awsA, "acc-1", "", parley.Page{MaxResults: 10})
+	rooms, _, err := s.ListChimeRooms(ctx(), accA, "", parley.Page{MaxResults: 10})
 	must(t, "ListChimeRooms", err)
 	if len(rooms) != 1 {
 		t.Fatalf("%d rooms after a repeated token, want 1", len(rooms))
@@ -699,40 +706,40 @@ func testMemberships(t *testing.T, s parley.Store) {
 	wantKind(t, "AddMembership to a missing room", add("r9", "u1", 2), parley.KindNotFound)
 	must(t, "AddMembership bot", s.AddMembership(ctx(), &parley.RoomMembership{AwsAccountID: awsA, AccountID: "acc-1", RoomID: "r2", MemberID: "bot1",
 		MemberType: parley.MemberBot, Role: parley.RoleMember, UpdateTime: t0}, 10))
-	if bots, err := s.RoomMembers(ctx(), awsA, "acc-1", "r2", parley.MemberBot); err != nil || !reflect.DeepEqual(bots, []string{"bot1"}) {
+	if bots, err := s.RoomMembers(ctx(), accA.Room("r2"), parley.MemberBot); err != nil || !reflect.DeepEqual(bots, []string{"bot1"}) {
 		t.Fatalf("RoomMembers(Bot) = %v, %v", bots, err)
 	}
-	if users, err := s.RoomMembers(ctx(), awsA, "acc-1", "r2", parley.MemberUser); err != nil || !reflect.DeepEqual(users, []string{"u1"}) {
+	if users, err := s.RoomMembers(ctx(), accA.Room("r2"), parley.MemberUser); err != nil || !reflect.DeepEqual(users, []string{"u1"}) {
 		t.Fatalf("RoomMembers(User) = %v, %v", users, err)
 	}
-	rooms, err := s.MemberRooms(ctx(), awsA, "acc-1", "u1")
+	rooms, err := s.MemberRooms(ctx(), accA, "u1")
 	must(t, "MemberRooms", err)
 	if !reflect.DeepEqual(rooms, []string{"r1", "r2"}) {
 		t.Fatalf("MemberRooms = %v", rooms)
 	}
-	byMember, _, err := s.ListChimeRooms(ctx(), awsA, "acc-1", "u2", parley.Page{MaxResults: 10})
+	byMember, _, err := s.ListChimeRooms(ctx(), accA, "u2", parley.Page{MaxResults: 10})
 	must(t, "ListChimeRooms(member)", err)
 	if len(byMember) != 1 || byMember[0].RoomID != "r1" {
 		t.Fatalf("ListChimeRooms(member u2) = %+v", byMember)
 	}
-	m, err := s.UpdateMembership(ctx(), awsA, "acc-1", "r1", "u2", func(m *parley.RoomMembership) error { m.Role = parley.RoleAdministrator; return nil })
+	m, err := s.UpdateMembership(ctx(), accA.Room("r1").Member("u2"), func(m *parley.RoomMembership) error { m.Role = parley.RoleAdministrator; return nil })
 	must(t, "UpdateMembership", err)
 	if m.Role != parley.RoleAdministrator {
 		t.Fatalf("UpdateMembership = %+v", m)
 	}
-	ms, next, err := s.ListMemberships(ctx(), awsA, "acc-1", "r1", parley.Page{MaxResults: 1})
+	ms, next, err := s.ListMemberships(ctx(), accA.Room("r1"), parley.Page{MaxResults: 1})
 	must(t, "ListMemberships", err)
-	ms2, next2, err := s.ListMemberships(ctx(), awsA, "acc-1", "r1", parley.Page{MaxResults: 1, NextToken: next})
+	ms2, next2, err := s.ListMemberships(ctx(), accA.Room("r1"), parley.Page{MaxResults: 1, NextToken: next})
 	must(t, "ListMemberships page 2", err)
 	if len(ms) != 1 || len(ms2) != 1 || ms[0].MemberID != "u1" || ms2[0].MemberID != "u2" || next2 != "" {
 		t.Fatalf("ListMemberships pages = %v %v (next %q)", ms, ms2, next2)
 	}
-	must(t, "DeleteMembership", s.DeleteMembership(ctx(), awsA, "acc-1", "r1", "u1"))
-	wantKind(t, "DeleteMembership twice", s.DeleteMembership(ctx(), awsA, "acc-1", "r1", "u1"), parley.KindNotFound)
-	_, err = s.Membership(ctx(), awsA, "acc-1", "r1", "u1")
+	must(t, "DeleteMembership", s.DeleteMembership(ctx(), accA.Room("r1").Member("u1")))
+	wantKind(t, "DeleteMembership twice", s.DeleteMembership(ctx(), accA.Room("r1").Member("u1")), parley.KindNotFound)
+	_, err = s.Membership(ctx(), accA.Room("r1").Member("u1"))
 	wantKind(t, "Membership after delete", err, parley.KindNotFound)
-	must(t, "DeleteChimeRoom", s.DeleteChimeRoom(ctx(), awsA, "acc-1", "r2"))
-	if rooms, _ := s.MemberRooms(ctx(), awsA, "acc-1", "u1"); len(rooms) != 0 {
+	must(t, "DeleteChimeRoom", s.DeleteChimeRoom(ctx(), accA.Room("r2")))
+	if rooms, _ := s.MemberRooms(ctx(), accA, "u1"); len(rooms) != 0 {
 		t.Fatalf("memberships outlived their room: %v", rooms)
 	}
 }
@@ -752,16 +759,16 @@ func testBot(t *testing.T, s parley.Store) {
 	if !reflect.DeepEqual(got, b) {
 		t.Fatalf("BotByToken = %+v", got)
 	}
-	_, err = s.UpdateBot(ctx(), awsA, "acc-1", "b1", func(b *parley.Bot) error { b.SecurityToken, b.Disabled = "secret-3", true; return nil })
+	_, err = s.UpdateBot(ctx(), accA, "b1", func(b *parley.Bot) error { b.SecurityToken, b.Disabled = "secret-3", true; return nil })
 	must(t, "UpdateBot", err)
 	_, err = s.BotByToken(ctx(), "secret-1")
 	wantKind(t, "BotByToken with the old token", err, parley.KindNotFound)
-	got, err = s.Bot(ctx(), awsA, "acc-1", "b1")
+	got, err = s.Bot(ctx(), accA, "b1")
 	must(t, "Bot", err)
 	if !got.Disabled || got.SecurityToken != "secret-3" {
 		t.Fatalf("Bot = %+v", got)
 	}
-	bots, _, err := s.ListBots(ctx(), awsA, "acc-1", parley.Page{MaxResults: 10})
+	bots, _, err := s.ListBots(ctx(), accA, parley.Page{MaxResults: 10})
 	must(t, "ListBots", err)
 	if len(bots) != 1 {
 		t.Fatalf("ListBots = %d bots", len(bots))
@@ -777,12 +784,12 @@ func testHistory(t *testing.T, s parley.Store) {
 			MessageID: fmt.Sprint("m", i), SenderID: "u1", Content: fmt.Sprint("hello ", i), CreateTime: t0.Add(time.Duration(i) * time.Hour)}))
 	}
 	wantKind(t, "AppendMessage to a missing room", s.AppendMessage(ctx(), &parley.ChimeMessage{AwsAccountID: awsA, AccountID: "acc-1", RoomID: "r9", CreateTime: t0}), parley.KindNotFound)
-	ms, err := s.Messages(ctx(), awsA, "acc-1", "r1", time.Time{}, 3)
+	ms, err := s.Messages(ctx(), accA.Room("r1"), time.Time{}, 3)
 	must(t, "Messages", err)
 	if len(ms) != 3 || ms[0].MessageID != "m2" || ms[2].MessageID != "m4" {
 		t.Fatalf("Messages(limit 3) = %+v", ms)
 	}
-	ms, err = s.Messages(ctx(), awsA, "acc-1", "r1", t0.Add(4*time.Hour), 10)
+	ms, err = s.Messages(ctx(), accA.Room("r1"), t0.Add(4*time.Hour), 10)
 	must(t, "Messages(since)", err)
 	if len(ms) != 1 || ms[0].MessageID != "m4" {
 		t.Fatalf("Messages(since 4h) = %+v", ms)

@@ -145,7 +145,7 @@ func TestApplySignOut(t *testing.T) {
 	if n := h.hub.DeviceCount(); n != 4 {
 		t.Fatalf("%d devices connected, want 4", n)
 	}
-	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpSignOut, Chime: parley.ChimeKey{AWS: testAWS, Account: "acc"}, Users: []string{"alice", "ghost"}, Reason: "logout"}})
+	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpSignOut, Chime: parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: testAWS, Account: "acc"}}, Users: []string{"alice", "ghost"}, Reason: "logout"}})
 	if n := h.hub.DeviceCount(); n != 2 {
 		t.Fatalf("after SignOut %d devices connected, want 2", n)
 	}
@@ -173,7 +173,7 @@ func TestApplyMembership(t *testing.T) {
 	a := h.device(h.session("acc", "alice"))
 	b := h.device(h.session("acc", "bob"))
 	c := h.device(h.session("acc", "carol"))
-	key := parley.ChimeKey{AWS: testAWS, Account: "acc", Room: "team"}
+	key := parley.ChimeAccountKey{AWS: testAWS, Account: "acc"}.Room("team")
 
 	// Carol joins: her device is told and receives the room from then on.
 	h.store.setMember("acc", "team", "carol", true)

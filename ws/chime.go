@@ -23,19 +23,15 @@ const (
 // maxChimeMessage bounds a Chime room message, in code points.
 const maxChimeMessage = 4096
 
-// chimeRoomKey names a Chime room.
-type chimeRoomKey struct {
-	aws, account, room string
-}
-
 // chimeRoom is this node's view of a Chime room with local device connections.
 type chimeRoom struct {
 	conns map[*conn]struct{}
 	sub   subscription
 }
 
-func (c *conn) chimeKey(room string) chimeRoomKey {
-	return chimeRoomKey{c.device.AwsAccountID, c.device.AccountID, room}
+// chimeKey names device c's room.
+func (c *conn) chimeKey(room string) parley.ChimeRoomKey {
+	return c.device.UserKey().Room(room)
 }
 
 // joinLocked adds device c to a Chime room and returns the room, and
@@ -63,9 +59,9 @@ func (h *Hub) joinLocked(c *conn, room string) (*chimeRoom, bool) {
 // subscribeRooms subscribes to the traffic of the Chime rooms joinLocked
 // created and waits until every room in joined receives it. It reports the
 // first subscription that failed.
-func (h *Hub) subscribeRooms(created map[chimeRoomKey]*chimeRoom, joined []*chimeRoom) error {
+func (h *Hub) subscribeRooms(created map[parley.ChimeRoomKey]*chimeRoom, joined []*chimeRoom) error {
 	for k, r := range created {
-		h.subscribe(&r.sub, parley.ChimeRoomSubject(k.aws, k.account, k.room), func(ev parley.Event) { h.chimeEvent(k, ev) },
+		h.subscribe(&r.sub, parley.ChimeRoomSubject(k), func(ev parley.Event) { h.chimeEvent(k, ev) },
 			func() bool { return h.chimeRooms[k] != r })
 	}
 	for _, r := range joined {
@@ -102,7 +98,8 @@ func (h *Hub) syncRooms(ctx context.Context, c *conn) error {
 		h.mu.RLock()
 		gen := c.roomGen
 		h.mu.RUnlock()
-		ids, err := h.store.MemberRooms(ctx, c.device.AwsAccountID, c.device.AccountID, c.device.UserID)
+		u := c.device.UserKey()
+		ids, err := h.store.MemberRooms(ctx, u.ChimeAccountKey, u.User)
 		if err != nil {
 			return err
 		}
@@ -112,7 +109,7 @@ func (h *Hub) syncRooms(ctx context.Context, c *conn) error {
 			continue
 		}
 		want := map[string]bool{}
-		created := map[chimeRoomKey]*chimeRoom{}
+		created := map[parley.ChimeRoomKey]*chimeRoom{}
 		var joined []*chimeRoom
 		for _, id := range ids {
 			want[id] = true
@@ -133,12 +130,12 @@ func (h *Hub) syncRooms(ctx context.Context, c *conn) error {
 }
 
 // chimeEvent delivers a Chime room's traffic to its local devices.
-func (h *Hub) chimeEvent(k chimeRoomKey, ev parley.Event) {
+func (h *Hub) chimeEvent(k parley.ChimeRoomKey, ev parley.Event) {
 	if ev.Type != parley.EventMessage {
 		return
 	}
 	h.stall()
-	f := outFrame{Type: typeMessage, ID: ev.ID, RequestID: ev.RequestID, RoomID: k.room, Content: &ev.Content, SendTime: awsproto.Time(ev.SendTime)}
+	f := outFrame{Type: typeMessage, ID: ev.ID, RequestID: ev.RequestID, RoomID: k.Room, Content: &ev.Content, SendTime: awsproto.Time(ev.SendTime)}
 	if ev.Sender != nil {
 		f.Sender = &senderJSON{UserID: ev.Sender.UserID, Attributes: ev.Sender.Attributes}
 	}
@@ -147,7 +144,7 @@ func (h *Hub) chimeEvent(k chimeRoomKey, ev parley.Event) {
 
 // chimeBroadcast sends f to the local devices in room k, but skip, and
 // returns how many it reached.
-func (h *Hub) chimeBroadcast(k chimeRoomKey, skip map[*conn]bool, f outFrame) int {
+func (h *Hub) chimeBroadcast(k parley.ChimeRoomKey, skip map[*conn]bool, f outFrame) int {
 	b, _ := json.Marshal(f)
 	frame := compile(ws.OpText, b)
 	h.mu.RLock()
@@ -172,8 +169,7 @@ func (h *Hub) roomEventFrame(name, room string, attrs map[string]string) outFram
 // chimeApply starts a membership or Chime room command and returns the
 // devices to wait for: those told they joined, left, or lost the room.
 func (h *Hub) chimeApply(cmd parley.Command) []pending {
-	room := cmd.Chime.Room
-	k := chimeRoomKey{cmd.Chime.AWS, cmd.Chime.Account, room}
+	k, room := cmd.Chime, cmd.Chime.Room
 	notify := func(cs []*conn, f outFrame) []pending {
 		b, _ := json.Marshal(f)
 		frame := compile(ws.OpText, b)
@@ -205,15 +201,15 @@ func (h *Hub) chimeApply(cmd parley.Command) []pending {
 	// read does the command's own word count.
 	join := cmd.Op == parley.OpAddMember
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	if rooms, err := h.store.MemberRooms(ctx, cmd.Chime.AWS, cmd.Chime.Account, cmd.User); err == nil {
+	if rooms, err := h.store.MemberRooms(ctx, k.ChimeAccountKey, cmd.User); err == nil {
 		join = slices.Contains(rooms, room)
 	}
 	cancel()
-	member := deviceKey{cmd.Chime.AWS, cmd.Chime.Account, cmd.User}
+	member := k.User(cmd.User)
 	h.mu.Lock()
 	devices := append([]*conn(nil), h.devices[member]...)
 	var changed []*conn
-	created := map[chimeRoomKey]*chimeRoom{}
+	created := map[parley.ChimeRoomKey]*chimeRoom{}
 	var joined []*chimeRoom
 	for _, c := range devices {
 		c.roomGen++
@@ -264,7 +260,7 @@ func (h *Hub) deviceRequest(c *conn, requestID, action string, req *request) {
 		c.fail(requestID, 403, "not a member of room "+room)
 		return
 	}
-	d := c.device
+	k := c.chimeKey(room).Member(c.device.UserID)
 	switch action {
 	case actionSendMessage:
 		content, present, ok := str(req.Content)
@@ -278,7 +274,7 @@ func (h *Hub) deviceRequest(c *conn, requestID, action string, req *request) {
 		}
 		// The store has the last word on membership: a node that missed a
 		// removal still refuses the post.
-		if _, err := h.svc.PostMessage(context.Background(), d.AwsAccountID, d.AccountID, room, d.UserID, requestID, content); err != nil {
+		if _, err := h.svc.PostMessage(context.Background(), k, requestID, content); err != nil {
 			c.failErr(requestID, err)
 		}
 	case actionGetMessages:
@@ -289,7 +285,7 @@ func (h *Hub) deviceRequest(c *conn, requestID, action string, req *request) {
 				return
 			}
 		}
-		msgs, err := h.svc.RoomHistory(context.Background(), d.AwsAccountID, d.AccountID, room, d.UserID, limit)
+		msgs, err := h.svc.RoomHistory(context.Background(), k, limit)
 		if err != nil {
 			c.failErr(requestID, err)
 			return

@@ -66,7 +66,7 @@ func (h *Hub) Revalidate(ctx context.Context) {
 	for _, c := range all {
 		switch {
 		case c.device != nil:
-			u, err := h.store.ChimeUser(ctx, c.device.AwsAccountID, c.device.AccountID, c.device.UserID)
+			u, err := h.store.ChimeUser(ctx, c.device.UserKey())
 			if parley.KindOf(err) == parley.KindNotFound || err == nil && (u.RegistrationStatus == parley.UserSuspended || u.SessionEpoch != c.device.Epoch) {
 				c.send(compile(ws.OpText, signedOutFrame("revoked", h.clock.Now())))
 				c.closeWith(ws.StatusNormalClosure, "signed out")

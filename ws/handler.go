@@ -194,7 +194,7 @@ func (h *Hub) serveDevice(w http.ResponseWriter, r *http.Request, token string) 
 
 // checkSession returns an HTTP status and message if d may not connect.
 func (h *Hub) checkSession(r *http.Request, d *parley.DeviceSession) (int, string) {
-	u, err := h.store.ChimeUser(r.Context(), d.AwsAccountID, d.AccountID, d.UserID)
+	u, err := h.store.ChimeUser(r.Context(), d.UserKey())
 	switch {
 	case parley.KindOf(err) == parley.KindNotFound:
 		return http.StatusUnauthorized, "session revoked: the user no longer exists"

@@ -111,13 +111,18 @@ func (h *testHub) token(room *parley.Room, user string, caps ...parley.Capabilit
 	return h.seal(h.grant(room, user, caps...))
 }
 
+// userKey names a Chime user of account in the test AWS account.
+func userKey(account, user string) parley.ChimeUserKey {
+	return parley.ChimeAccountKey{AWS: testAWS, Account: account}.User(user)
+}
+
 // chimeUser stores a registered Chime user of account, a member of rooms.
 func (h *testHub) chimeUser(account, user string, rooms ...string) {
 	h.store.mu.Lock()
 	defer h.store.mu.Unlock()
-	h.store.users[deviceKey{testAWS, account, user}] = &parley.ChimeUser{AwsAccountID: testAWS, AccountID: account, UserID: user,
+	h.store.users[userKey(account, user)] = &parley.ChimeUser{AwsAccountID: testAWS, AccountID: account, UserID: user,
 		DisplayName: user, RegistrationStatus: parley.UserRegistered}
-	h.store.members[deviceKey{testAWS, account, user}] = rooms
+	h.store.members[userKey(account, user)] = rooms
 }
 
 // session mints a device session token for a Chime user, in the user's
@@ -126,7 +131,7 @@ func (h *testHub) session(account, user string) string {
 	h.t.Helper()
 	h.store.mu.Lock()
 	var epoch int64
-	if u := h.store.users[deviceKey{testAWS, account, user}]; u != nil {
+	if u := h.store.users[userKey(account, user)]; u != nil {
 		epoch = u.SessionEpoch
 	}
 	h.store.mu.Unlock()
@@ -423,8 +428,8 @@ type fakeStore struct {
 	rooms   map[roomKey]*parley.Room
 	used    map[string]bool
 	bans    map[banKey]*parley.Ban
-	users   map[deviceKey]*parley.ChimeUser
-	members map[deviceKey][]string // a Chime user's rooms
+	users   map[parley.ChimeUserKey]*parley.ChimeUser
+	members map[parley.ChimeUserKey][]string // a Chime user's rooms
 	fail    map[string]error
 }
 
@@ -437,7 +442,7 @@ var _ Store = (*fakeStore)(nil)
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{rooms: map[roomKey]*parley.Room{}, used: map[string]bool{}, bans: map[banKey]*parley.Ban{},
-		users: map[deviceKey]*parley.ChimeUser{}, members: map[deviceKey][]string{}, fail: map[string]error{}}
+		users: map[parley.ChimeUserKey]*parley.ChimeUser{}, members: map[parley.ChimeUserKey][]string{}, fail: map[string]error{}}
 }
 
 func (s *fakeStore) putRoom(r *parley.Room) {
@@ -463,7 +468,7 @@ func (s *fakeStore) failing(method string, err error) {
 func (s *fakeStore) setMember(account, room, user string, member bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := deviceKey{testAWS, account, user}
+	k := userKey(account, user)
 	rooms := slices.DeleteFunc(s.members[k], func(r string) bool { return r == room })
 	if member {
 		rooms = append(rooms, room)
@@ -471,17 +476,17 @@ func (s *fakeStore) setMember(account, room, user string, member bool) {
 	s.members[k] = rooms
 }
 
-func (s *fakeStore) isMember(aws, account, room, user string) bool {
+func (s *fakeStore) isMember(k parley.ChimeMemberKey) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Contains(s.members[deviceKey{aws, account, user}], room)
+	return slices.Contains(s.members[k.User(k.Member)], k.Room)
 }
 
 // updateUser changes a stored Chime user.
 func (s *fakeStore) updateUser(account, user string, f func(*parley.ChimeUser)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f(s.users[deviceKey{testAWS, account, user}])
+	f(s.users[userKey(account, user)])
 }
 
 func (s *fakeStore) Room(ctx context.Context, sc parley.Scope, id string) (*parley.Room, error) {
@@ -525,27 +530,27 @@ func (s *fakeStore) ActiveBan(ctx context.Context, sc parley.Scope, roomID, user
 	return nil, parley.Errorf(parley.KindNotFound, "no ban")
 }
 
-func (s *fakeStore) ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error) {
+func (s *fakeStore) ChimeUser(ctx context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail["ChimeUser"]; err != nil {
 		return nil, err
 	}
-	u := s.users[deviceKey{aws, account, id}]
+	u := s.users[k]
 	if u == nil {
-		return nil, parley.Errorf(parley.KindNotFound, "user %s not found", id)
+		return nil, parley.Errorf(parley.KindNotFound, "user %s not found", k.User)
 	}
 	cp := *u
 	return &cp, nil
 }
 
-func (s *fakeStore) MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error) {
+func (s *fakeStore) MemberRooms(ctx context.Context, a parley.ChimeAccountKey, memberID string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail["MemberRooms"]; err != nil {
 		return nil, err
 	}
-	return slices.Clone(s.members[deviceKey{aws, account, memberID}]), nil
+	return slices.Clone(s.members[a.User(memberID)]), nil
 }
 
 // fakeService does what service.Service does for the hub, in memory: room
@@ -604,36 +609,36 @@ func (s *fakeService) Disconnect(ctx context.Context, room parley.Scope, roomID,
 	return nil
 }
 
-func (s *fakeService) PostMessage(ctx context.Context, aws, account, room, senderID, requestID, content string) (*parley.ChimeMessage, error) {
+func (s *fakeService) PostMessage(ctx context.Context, sender parley.ChimeMemberKey, requestID, content string) (*parley.ChimeMessage, error) {
 	if err := s.err("PostMessage"); err != nil {
 		return nil, err
 	}
-	if !s.store.isMember(aws, account, room, senderID) {
-		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", room)
+	if !s.store.isMember(sender) {
+		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", sender.Room)
 	}
-	msg := &parley.ChimeMessage{AwsAccountID: aws, AccountID: account, RoomID: room, MessageID: parley.NewID(), SenderID: senderID,
-		SenderName: senderID, Content: content, CreateTime: s.clock.Now()}
+	msg := &parley.ChimeMessage{AwsAccountID: sender.AWS, AccountID: sender.Account, RoomID: sender.Room, MessageID: parley.NewID(), SenderID: sender.Member,
+		SenderName: sender.Member, Content: content, CreateTime: s.clock.Now()}
 	s.mu.Lock()
 	s.history = append(s.history, msg)
 	s.mu.Unlock()
-	ev := parley.Event{Type: parley.EventMessage, Room: parley.Scope{AccountID: aws}, Account: account, RoomID: room, ID: msg.MessageID,
-		RequestID: requestID, Content: content, Sender: &parley.Sender{UserID: senderID, Attributes: map[string]string{"DisplayName": senderID}},
+	ev := parley.Event{Type: parley.EventMessage, Room: parley.Scope{AccountID: sender.AWS}, Account: sender.Account, RoomID: sender.Room, ID: msg.MessageID,
+		RequestID: requestID, Content: content, Sender: &parley.Sender{UserID: sender.Member, Attributes: map[string]string{"DisplayName": sender.Member}},
 		SendTime: msg.CreateTime}
-	return msg, s.bus.Publish(ctx, parley.ChimeRoomSubject(aws, account, room), ev)
+	return msg, s.bus.Publish(ctx, parley.ChimeRoomSubject(sender.ChimeRoomKey), ev)
 }
 
-func (s *fakeService) RoomHistory(ctx context.Context, aws, account, room, memberID string, limit int) ([]*parley.ChimeMessage, error) {
+func (s *fakeService) RoomHistory(ctx context.Context, member parley.ChimeMemberKey, limit int) ([]*parley.ChimeMessage, error) {
 	if err := s.err("RoomHistory"); err != nil {
 		return nil, err
 	}
-	if !s.store.isMember(aws, account, room, memberID) {
-		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", room)
+	if !s.store.isMember(member) {
+		return nil, parley.Errorf(parley.KindForbidden, "not a member of room %s", member.Room)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*parley.ChimeMessage
 	for _, m := range s.history {
-		if m.AwsAccountID == aws && m.AccountID == account && m.RoomID == room {
+		if m.RoomKey() == member.ChimeRoomKey {
 			out = append(out, m)
 		}
 	}

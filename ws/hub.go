@@ -33,9 +33,9 @@ type Service interface {
 	// user's connections in the room on every node.
 	Disconnect(ctx context.Context, room parley.Scope, roomID, userID, reason, requestID string) error
 	// PostMessage posts to a Chime room as a member.
-	PostMessage(ctx context.Context, aws, account, room, senderID, requestID, content string) (*parley.ChimeMessage, error)
+	PostMessage(ctx context.Context, sender parley.ChimeMemberKey, requestID, content string) (*parley.ChimeMessage, error)
 	// RoomHistory returns a Chime room's recent messages for a member.
-	RoomHistory(ctx context.Context, aws, account, room, memberID string, limit int) ([]*parley.ChimeMessage, error)
+	RoomHistory(ctx context.Context, member parley.ChimeMemberKey, limit int) ([]*parley.ChimeMessage, error)
 }
 
 // Store is what the hub reads from the store.
@@ -43,8 +43,8 @@ type Store interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
 	ConsumeToken(ctx context.Context, id string, expires time.Time) error
 	ActiveBan(ctx context.Context, s parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error)
-	ChimeUser(ctx context.Context, aws, account, id string) (*parley.ChimeUser, error)
-	MemberRooms(ctx context.Context, aws, account, memberID string) ([]string, error)
+	ChimeUser(ctx context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error)
+	MemberRooms(ctx context.Context, a parley.ChimeAccountKey, memberID string) ([]string, error)
 }
 
 // Config tunes the hub; zero values take the defaults named.
@@ -85,8 +85,8 @@ type Hub struct {
 
 	mu         sync.RWMutex
 	rooms      map[roomKey]*room
-	devices    map[deviceKey][]*conn
-	chimeRooms map[chimeRoomKey]*chimeRoom
+	devices    map[parley.ChimeUserKey][]*conn // a Chime user's devices
+	chimeRooms map[parley.ChimeRoomKey]*chimeRoom
 	shutdown   bool
 	fenced     bool
 
@@ -99,11 +99,6 @@ type Hub struct {
 type roomKey struct {
 	scope parley.Scope
 	id    string
-}
-
-// deviceKey is a Chime user: AWS account, Chime account, user.
-type deviceKey struct {
-	aws, account, user string
 }
 
 // room is this node's view of a room with local connections.
@@ -146,7 +141,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	if cfg.PublishWait == 0 {
 		cfg.PublishWait = time.Second
 	}
-	h := &Hub{backlog: newBacklog(cfg.Backlog), store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[deviceKey][]*conn{}, chimeRooms: map[chimeRoomKey]*chimeRoom{}}
+	h := &Hub{backlog: newBacklog(cfg.Backlog), store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[parley.ChimeUserKey][]*conn{}, chimeRooms: map[parley.ChimeRoomKey]*chimeRoom{}}
 	if p, err := newPoller(); err == nil {
 		h.poller = p
 	} else {
@@ -236,7 +231,7 @@ func (h *Hub) addDevice(c *conn) bool {
 	if h.shutdown || h.fenced {
 		return false
 	}
-	k := deviceKey{c.device.AwsAccountID, c.device.AccountID, c.device.UserID}
+	k := c.device.UserKey()
 	h.devices[k] = append(h.devices[k], c)
 	return true
 }
@@ -335,7 +330,7 @@ func (h *Hub) remove(c *conn) {
 		for room := range c.rooms {
 			h.leaveLocked(c, room)
 		}
-		k := deviceKey{c.device.AwsAccountID, c.device.AccountID, c.device.UserID}
+		k := c.device.UserKey()
 		if cs := without(h.devices[k], c); len(cs) > 0 {
 			h.devices[k] = cs
 		} else {
@@ -485,7 +480,7 @@ func (h *Hub) apply(cmd parley.Command) []pending {
 		var targets []*conn
 		h.mu.RLock()
 		for _, u := range cmd.Users {
-			targets = append(targets, h.devices[deviceKey{cmd.Chime.AWS, cmd.Chime.Account, u}]...)
+			targets = append(targets, h.devices[cmd.Chime.User(u)]...)
 		}
 		h.mu.RUnlock()
 		for _, c := range targets {

@@ -122,10 +122,10 @@ func (h *Hub) Devices(aws string) []DeviceConns {
 	defer h.mu.RUnlock()
 	var out []DeviceConns
 	for k, cs := range h.devices {
-		if k.aws != aws || len(cs) == 0 {
+		if k.AWS != aws || len(cs) == 0 {
 			continue
 		}
-		d := DeviceConns{AwsAccountID: k.aws, AccountID: k.account, UserID: k.user, Devices: len(cs), Rooms: len(cs[0].rooms)}
+		d := DeviceConns{AwsAccountID: k.AWS, AccountID: k.Account, UserID: k.User, Devices: len(cs), Rooms: len(cs[0].rooms)}
 		for _, c := range cs {
 			if !slices.Contains(d.IPs, c.ip) {
 				d.IPs = append(d.IPs, c.ip)
