@@ -37,6 +37,11 @@ type Config struct {
 	RoomQuota     int     // rooms per account and region; 0 means 50,000
 	LoggingQuota  int     // logging configurations per account and region; 0 means 10
 	TokenLifetime time.Duration
+	// AuditRetention is how long audit records are kept (zero: forever);
+	// AuditExport, if set, is a directory that receives each record before
+	// it is removed.
+	AuditRetention time.Duration
+	AuditExport    string
 
 	// LambdaEndpoints maps Lambda function ARNs (message review handlers,
 	// bot events) to HTTP endpoints that stand in for them; ReviewTimeout
@@ -96,6 +101,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "parley-data", Store: "sqlite", Bus: "inmem",
 		Region: "us-east-1", ThrottleScale: 1, ChimeRate: 10, TokenLifetime: 60 * time.Minute,
+		AuditRetention:  90 * 24 * time.Hour,
 		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second, SendQueue: 1024,
 		FanoutBacklog: 1 << 16, PublishWait: time.Second,
 		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
@@ -200,6 +206,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RoomQuota, "room-quota", c.RoomQuota, "rooms per account and region (0: 50000)")
 	fs.IntVar(&c.LoggingQuota, "logging-quota", c.LoggingQuota, "logging configurations per account and region (0: 10)")
 	fs.DurationVar(&c.TokenLifetime, "token-lifetime", c.TokenLifetime, "how long a chat token can open a connection")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit records are kept, e.g. 2160h (90 days); 0 keeps them forever")
+	fs.StringVar(&c.AuditExport, "audit-export", c.AuditExport, "directory that receives each audit record, as a line of JSON in audit-<date>.jsonl, before retention removes it")
 	if v, ok := os.LookupEnv("PARLEY_LAMBDA_ENDPOINTS"); ok {
 		for _, pair := range strings.Split(v, ",") {
 			if arn, url, ok := strings.Cut(strings.TrimSpace(pair), "="); ok {

@@ -42,6 +42,7 @@ import (
 	"github.com/parley-chat/parley/metrics"
 	"github.com/parley-chat/parley/natsbus"
 	"github.com/parley-chat/parley/postgres"
+	"github.com/parley-chat/parley/retention"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/service"
 	"github.com/parley-chat/parley/sigv4"
@@ -367,7 +368,8 @@ func (m *Main) listen(srv *server.Server) error {
 }
 
 // startBackground serves HTTP on the listener and starts the loops Close
-// stops: the purge of spent chat tokens, and the pprof server if asked for.
+// stops: retention (spent chat tokens, old audit records, free space), and the
+// pprof server if asked for.
 func (m *Main) startBackground() {
 	c := m.Config
 	bg, cancel := context.WithCancel(context.Background())
@@ -381,7 +383,7 @@ func (m *Main) startBackground() {
 	}()
 	go func() {
 		defer m.wg.Done()
-		m.purgeTokens(bg)
+		retention.New(m.Store, retention.Config{Audit: c.AuditRetention, ExportDir: c.AuditExport}, m.Clock, m.Log).Run(bg)
 	}()
 	if c.DebugAddr != "" {
 		dbg := &http.Server{Addr: c.DebugAddr, Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
@@ -422,22 +424,6 @@ func connectionLimit(reserve int) int {
 		return 1 << 20
 	}
 	return max(int(rl.Cur)-reserve, 64)
-}
-
-// purgeTokens forgets expired consumed chat tokens now and then.
-func (m *Main) purgeTokens(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := m.Store.PurgeTokens(ctx, m.Clock.Now()); err != nil && ctx.Err() == nil {
-				m.Log.Error("purging chat tokens", "err", err)
-			}
-		}
-	}
 }
 
 // Close stops accepting requests, lets running ones finish, then closes the
