@@ -84,6 +84,7 @@ type conn struct {
 	// A revocation's short write deadline, and who waits for notices to be
 	// written: frames are counted as they are queued (enq) and written (wrote).
 	deadline   time.Time
+	wdl        time.Time // the write deadline set on the socket
 	revoked    bool
 	enq, wrote uint64
 	waiters    []waiter
@@ -226,6 +227,7 @@ func (c *conn) shortenLocked() {
 	}
 	if c.writing && c.nc != nil {
 		c.nc.SetWriteDeadline(c.deadline)
+		c.wdl = c.deadline
 	}
 }
 
@@ -242,11 +244,18 @@ func (c *conn) writeLoop() {
 		c.queue, c.queued = nil, 0
 		c.writingN, c.counted = c.counted, 0
 		closing, peerClosed := c.closing, c.peerClosed
-		d := time.Now().Add(writeTimeout)
-		if !c.deadline.IsZero() && c.deadline.Before(d) {
-			d = c.deadline
+		// The deadline is moved only when a revocation set one, or when less
+		// than half of writeTimeout is left of the last: setting it costs
+		// more than the write of a small frame, on every burst.
+		now := time.Now()
+		if !c.deadline.IsZero() || c.wdl.Sub(now) < writeTimeout/2 {
+			d := now.Add(writeTimeout)
+			if !c.deadline.IsZero() && c.deadline.Before(d) {
+				d = c.deadline
+			}
+			c.nc.SetWriteDeadline(d)
+			c.wdl = d
 		}
-		c.nc.SetWriteDeadline(d)
 		c.mu.Unlock()
 
 		_, err := batch.WriteTo(c.nc)
