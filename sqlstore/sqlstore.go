@@ -300,7 +300,7 @@ func (q querier) lockScope(ctx context.Context, parts ...string) error {
 }
 
 // read returns the querier of reads outside a transaction.
-func (s *Store) read() querier { return querier{r: s.db, d: s.d} }
+func (s *Store) read() querier { return querier{r: s.db, d: s.d, stmts: s.stmts} }
 
 // in returns the querier of transaction tx.
 func (s *Store) in(tx *sql.Tx) querier { return querier{r: tx, d: s.d, stmts: s.stmts, tx: tx} }
