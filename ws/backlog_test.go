@@ -2,8 +2,10 @@ package ws
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,5 +67,48 @@ func TestBacklogPerConnection(t *testing.T) {
 	c.kill()
 	if got := h.backlog.frames.Load(); got != 0 {
 		t.Fatalf("backlog %d after the connection was killed, want 0", got)
+	}
+}
+
+// Ensure traffic waiting between the bus and the broadcast counts: events
+// queued behind a stalled one hold publishers back, and are delivered in
+// order once the sockets catch up.
+func TestBacklogCountsQueuedEvents(t *testing.T) {
+	h := backlogHub(t, 10, 50*time.Millisecond)
+	var q deliveries
+	h.backlog.add(11) // the sockets are behind: the first event stalls
+	var mu sync.Mutex
+	var got []int
+	for i := range 3 {
+		h.enqueue(&q, 4, func() {
+			mu.Lock()
+			got = append(got, i)
+			mu.Unlock()
+		})
+	}
+	if err := h.Admit(t.Context()); parley.KindOf(err) != parley.KindThrottled {
+		t.Fatalf("Admit with 12 frames of events waiting: %v, want Throttled", err)
+	}
+	h.backlog.done(11)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != "[0 1 2]" {
+		t.Fatalf("delivered %v, want [0 1 2] in order", got)
+	}
+	if p := h.backlog.pending.Load(); p != 0 {
+		t.Fatalf("pending %d after delivery, want 0", p)
+	}
+	if err := h.Admit(t.Context()); err != nil {
+		t.Fatalf("Admit once everything is delivered: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ const maxChimeMessage = 4096
 type chimeRoom struct {
 	conns map[*conn]struct{}
 	sub   subscription
+	out   deliveries // traffic from the bus, on its way to conns
 }
 
 // chimeKey names device c's room.
@@ -134,12 +135,23 @@ func (h *Hub) chimeEvent(k parley.ChimeRoomKey, ev parley.Event) {
 	if ev.Type != parley.EventMessage {
 		return
 	}
-	h.stall()
-	f := outFrame{Type: typeMessage, ID: ev.ID, RequestID: ev.RequestID, RoomID: k.Room, Content: &ev.Content, SendTime: awsproto.Time(ev.SendTime)}
-	if ev.Sender != nil {
-		f.Sender = &senderJSON{UserID: ev.Sender.UserID, Attributes: ev.Sender.Attributes}
+	h.mu.RLock()
+	r := h.chimeRooms[k]
+	n := 0
+	if r != nil {
+		n = len(r.conns)
 	}
-	h.stats.delivered(APIChime, ev.Type, h.chimeBroadcast(k, nil, f))
+	h.mu.RUnlock()
+	if r == nil {
+		return
+	}
+	h.enqueue(&r.out, n, func() {
+		f := outFrame{Type: typeMessage, ID: ev.ID, RequestID: ev.RequestID, RoomID: k.Room, Content: &ev.Content, SendTime: awsproto.Time(ev.SendTime)}
+		if ev.Sender != nil {
+			f.Sender = &senderJSON{UserID: ev.Sender.UserID, Attributes: ev.Sender.Attributes}
+		}
+		h.stats.delivered(APIChime, ev.Type, h.chimeBroadcast(k, nil, f))
+	})
 }
 
 // chimeBroadcast sends f to the local devices in room k, but skip, and

@@ -107,6 +107,7 @@ type room struct {
 	conns   map[*conn]struct{}
 	users   map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
 	sub     subscription
+	out     deliveries // traffic from the bus, on its way to conns
 	mu      sync.Mutex // guards settings and limiter
 	info    *parley.Room
 	limiter *rate.Limiter // the room's maximumMessageRatePerSecond, on this node
@@ -357,10 +358,18 @@ func (h *Hub) remove(c *conn) {
 // roomEvent delivers room traffic from the bus to local connections.
 func (h *Hub) roomEvent(r *room, ev parley.Event) {
 	if ev.Type == parley.EventMessage || ev.Type == parley.EventEvent {
-		h.stall()
-		n := h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)), "")
-		h.stats.delivered(APIIVS, ev.Type, n)
+		h.enqueue(&r.out, h.listeners(r), func() {
+			n := h.broadcast(r.key, compile(ws.OpText, eventFrame(ev)), "")
+			h.stats.delivered(APIIVS, ev.Type, n)
+		})
 	}
+}
+
+// listeners is how many local connections room r has now.
+func (h *Hub) listeners(r *room) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(r.conns)
 }
 
 // broadcast queues a compiled frame to every local connection of a room

@@ -41,14 +41,14 @@ type Stats struct {
 	ChimeMessages uint64 // Chime room messages queued to devices
 	SlowDrops     uint64 // connections dropped for not reading fast enough
 	Throttled     uint64 // messages and events refused because the node's sockets were too far behind
-	Backlog       int64  // frames queued to sockets and not yet written (at most a few per connection)
+	Backlog       int64  // frames taken and not yet written: queued to sockets (at most a few per connection), or to come of events not yet broadcast
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() Stats {
 	return Stats{IVSMessages: h.stats.ivsMessages.Load(), IVSEvents: h.stats.ivsEvents.Load(),
 		ChimeMessages: h.stats.chimeMessages.Load(), SlowDrops: h.stats.slowDrops.Load(),
-		Throttled: h.stats.throttled.Load(), Backlog: h.backlog.frames.Load()}
+		Throttled: h.stats.throttled.Load(), Backlog: h.backlog.frames.Load() + h.backlog.pending.Load()}
 }
 
 // RoomConns is an IVS room's connections on this node.
