@@ -115,7 +115,7 @@ func (b *bench) apiCell(op string, workers int, o *apiOpts) error {
 	}
 	run(o.warmup, nil)
 	cpu := b.cpuStart(b.srv.Process.Pid)
-	o.stormOpts.profile(b.parleyTarget(), fmt.Sprintf("%s-%d", op, workers), o.duration)
+	defer o.stormOpts.profile(b.parleyTarget(), fmt.Sprintf("%s-%d", op, workers), o.duration)()
 	h := new(hist)
 	start := time.Now()
 	ok, failed, errs := run(o.duration, h)

@@ -91,7 +91,7 @@ func main() {
 	dialConc := flag.Int("dial-concurrency", 64, "storm phases: handshakes in flight per client process")
 	publishers := flag.Int("publishers", 4, "fanout-flat: concurrent publishers")
 	flatFor := flag.Duration("flat-duration", 5*time.Second, "fanout-flat: how long to publish flat out")
-	flatDrain := flag.Duration("flat-drain", 60*time.Second, "fanout-flat: the most to wait for the backlog after publishing (it also ends after 3 s without a delivery)")
+	flatDrain := flag.Duration("flat-drain", 30*time.Second, "fanout-flat: the most to wait for the backlog after publishing (it also ends after 3 s without a delivery)")
 	pacedRate := flag.Int("paced-rate", 50, "fanout-paced: events per second")
 	pacedFor := flag.Duration("paced-duration", 10*time.Second, "fanout-paced: how long to publish")
 	pacedDrain := flag.Duration("paced-drain", 5*time.Second, "fanout-paced: deliveries received this long after the run still count")

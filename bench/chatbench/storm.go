@@ -277,11 +277,18 @@ func (o *stormOpts) row(format string, args ...any) {
 	*o.summaryRows = append(*o.summaryRows, fmt.Sprintf(format, args...)+" | "+loadavg()+" |")
 }
 
-func (o *stormOpts) profile(t *target, cell string, d time.Duration) {
+// profile starts a CPU profile of the next d of t, when -profile asks for
+// one; the server must live until the returned function has returned.
+func (o *stormOpts) profile(t *target, cell string, d time.Duration) (wait func()) {
 	if o.profileDir == "" || t.profile == nil {
-		return
+		return func() {}
 	}
-	go t.profile(filepath.Join(o.profileDir, t.name+"-"+cell+".pprof"), d)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.profile(filepath.Join(o.profileDir, t.name+"-"+cell+".pprof"), d)
+	}()
+	return func() { <-done }
 }
 
 // stormSetup starts t and opens o.conns connections to one room.
@@ -294,12 +301,13 @@ func (b *bench) stormSetup(t *target, o *stormOpts, cell string) (time.Duration,
 		return 0, nil, "", err
 	}
 	time.Sleep(500 * time.Millisecond)
-	o.profile(t, cell, 5*time.Second)
+	wait := o.profile(t, cell, 5*time.Second)
 	cpu := b.cpuStart(t.pid())
 	d, hs, failed, err := b.stormConnect(t, lines, o.dialConc)
 	if err != nil {
 		return 0, nil, "", err
 	}
+	wait()
 	srv, cli, _ := cpu.stop()
 	fmt.Printf("  %s: %d connections (%d client processes, %d handshakes in flight each) in %v = %.0f connections/s; %d failed\n",
 		t.name, o.conns, len(b.storm), o.dialConc, d.Round(time.Millisecond), float64(o.conns-failed)/d.Seconds(), failed)
@@ -336,7 +344,7 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 	}
 	time.Sleep(time.Second)
 	cpu := b.cpuStart(t.pid())
-	o.profile(t, "fanout-flat", o.flatFor)
+	defer o.profile(t, "fanout-flat", o.flatFor)()
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
 	start := time.Now()
@@ -347,7 +355,7 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(end) {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 				err := t.publish(ctx, time.Now().UnixNano())
 				cancel()
 				if err != nil {
@@ -362,7 +370,9 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 	wg.Wait()
 	pubEnd := time.Now()
 	atPubEnd := b.stormDeliveries()
-	want := ok.Load() * int64(o.conns)
+	// Every event asked for is expected, whether or not its call
+	// succeeded: a publish that timed out may still be delivered.
+	want := (ok.Load() + failed.Load()) * int64(o.conns)
 	last, lastAt := b.stormDeliveries(), time.Now()
 	for {
 		time.Sleep(20 * time.Millisecond)
@@ -398,6 +408,10 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 	return nil
 }
 
+// publishTimeout bounds one publish call. Centrifugo's own HTTP server
+// gives a request 10 s to be answered (then closes the connection: EOF).
+const publishTimeout = 10 * time.Second
+
 // stormPaced publishes o.pacedRate events a second for o.pacedFor, each
 // at its scheduled time whether or not the previous one returned, and
 // counts the deliveries received by o.pacedDrain after the last one.
@@ -410,7 +424,7 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 	}
 	time.Sleep(time.Second)
 	cpu := b.cpuStart(t.pid())
-	o.profile(t, "fanout-paced", o.pacedFor)
+	defer o.profile(t, "fanout-paced", o.pacedFor)()
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -422,7 +436,7 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 			defer cancel()
 			if err := t.publish(ctx, time.Now().UnixNano()); err != nil {
 				failed.Add(1)
@@ -437,7 +451,7 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 	time.Sleep(time.Until(start.Add(o.pacedFor + o.pacedDrain)))
 	r := b.stormReport()
 	srv, cli, own := cpu.stop()
-	want := ok.Load() * int64(o.conns)
+	want := int64(n) * int64(o.conns) // every event asked for, as in flat
 	fmt.Printf("  published %d of %d events in %v, %d failed", ok.Load(), n, pubEnd.Sub(start).Round(time.Millisecond), failed.Load())
 	if err, isErr := firstErr.Load().(error); isErr {
 		fmt.Printf(" (first error: %v)", err)
