@@ -123,10 +123,10 @@ func (b *bench) apiCell(op string, workers int, o *apiOpts) error {
 	srv, _, own := cpu.stop()
 	fmt.Printf("  %d calls in %v = %.0f calls/s; %d failed %v\n", ok, d.Round(time.Millisecond), float64(ok)/d.Seconds(), failed, errs)
 	fmt.Printf("  latency %s\n", h.latencies())
-	fmt.Printf("  CPU: server %s (%.2f cores), client (this process) %s (%.2f cores)\n",
-		secs(srv), srv.Seconds()/d.Seconds(), secs(own), own.Seconds()/d.Seconds())
-	o.stormOpts.row("| parley | %s, %d workers, %v | %.0f calls/s (%d failed) | latency p50 %s, p99 %s, max %s; CPU server %s, client %s",
-		op, workers, o.duration, float64(ok)/d.Seconds(), failed, ms(h.pct(50)), ms(h.pct(99)), ms(h.pct(100)), secs(srv), secs(own))
+	fmt.Printf("  CPU: server %s (%.2f cores), client (this process) %s (%.2f cores), %s\n",
+		secs(srv), srv.Seconds()/d.Seconds(), secs(own), own.Seconds()/d.Seconds(), cpu.othersNote())
+	o.stormOpts.row("| parley | %s, %d workers, %v | %.0f calls/s (%d failed) | latency p50 %s, p99 %s, max %s; CPU server %s, client %s, %s",
+		op, workers, o.duration, float64(ok)/d.Seconds(), failed, ms(h.pct(50)), ms(h.pct(99)), ms(h.pct(100)), secs(srv), secs(own), cpu.othersNote())
 	return nil
 }
 

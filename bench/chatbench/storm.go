@@ -235,17 +235,47 @@ func cpuTime(pid int) time.Duration {
 // supports.
 const clockTicks = 100
 
+// machineBusy is the CPU time all processes of the machine have used
+// (every core, user and system), from /proc/stat.
+func machineBusy() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks
+}
+
 // cpuMeter reads the CPU time of the server, the client processes and the
-// orchestrator (which makes the API calls and publishes) over a window.
+// orchestrator (which makes the API calls and publishes) over a window,
+// and what the rest of the machine used meanwhile: the cores are shared
+// with other work, which the load average alone does not tell apart from
+// the benchmark's own processes.
 type cpuMeter struct {
 	b                    *bench
 	pid                  int
 	server, clients, own time.Duration
+	busy                 time.Duration
+	at                   time.Time
+	others               float64 // cores used by other processes over the window, set by stop
 }
 
 func (b *bench) cpuStart(pid int) *cpuMeter {
 	m := &cpuMeter{b: b, pid: pid}
 	m.server, m.clients, m.own = m.read()
+	m.busy, m.at = machineBusy(), time.Now()
 	return m
 }
 
@@ -256,11 +286,18 @@ func (m *cpuMeter) read() (server, clients, own time.Duration) {
 	return cpuTime(m.pid), clients, cpuTime(os.Getpid())
 }
 
-// stop returns "server X s, clients Y s, ..." over the window.
+// stop returns the CPU time of the server, the client processes and this
+// process over the window, and sets m.others.
 func (m *cpuMeter) stop() (server, clients, own time.Duration) {
 	s, c, o := m.read()
-	return s - m.server, c - m.clients, o - m.own
+	server, clients, own = s-m.server, c-m.clients, o-m.own
+	others := machineBusy() - m.busy - server - clients - own
+	m.others = max(others.Seconds(), 0) / time.Since(m.at).Seconds()
+	return server, clients, own
 }
+
+// othersNote is "others N.N cores": what the rest of the machine used.
+func (m *cpuMeter) othersNote() string { return fmt.Sprintf("other processes %.2f cores", m.others) }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
@@ -311,8 +348,8 @@ func (b *bench) stormSetup(t *target, o *stormOpts, cell string) (time.Duration,
 	srv, cli, _ := cpu.stop()
 	fmt.Printf("  %s: %d connections (%d client processes, %d handshakes in flight each) in %v = %.0f connections/s; %d failed\n",
 		t.name, o.conns, len(b.storm), o.dialConc, d.Round(time.Millisecond), float64(o.conns-failed)/d.Seconds(), failed)
-	fmt.Printf("    handshake %s; CPU over the window: server %s, client processes %s\n", hs.latencies(), secs(srv), secs(cli))
-	cpuNote := fmt.Sprintf("CPU server %s, clients %s", secs(srv), secs(cli))
+	fmt.Printf("    handshake %s; CPU over the window: server %s, client processes %s, %s\n", hs.latencies(), secs(srv), secs(cli), cpu.othersNote())
+	cpuNote := fmt.Sprintf("CPU server %s, clients %s, %s", secs(srv), secs(cli), cpu.othersNote())
 	if failed > 0 {
 		return d, hs, cpuNote, fmt.Errorf("%s: %d of %d handshakes failed", t.name, failed, o.conns)
 	}
@@ -400,11 +437,11 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 		r.deliveries, want, 100*float64(r.deliveries)/float64(max(want, 1)), d.Round(time.Millisecond), float64(r.deliveries)/d.Seconds(),
 		float64(atPubEnd)/pubEnd.Sub(start).Seconds(), r.dropped)
 	fmt.Printf("  delivery latency (send to receipt) %s\n", r.lat.latencies())
-	fmt.Printf("  CPU: server %s, client processes %s, publisher (this process) %s\n", secs(srv), secs(cli), secs(own))
-	o.row("| %s | fan-out flat out to %d, %d publishers %v | %.0f deliveries/s (%d events, %.1f%% delivered, %d dropped) | latency p50 %s, p99 %s, max %s; CPU server %s, clients %s, publisher %s",
+	fmt.Printf("  CPU: server %s, client processes %s, publisher (this process) %s, %s\n", secs(srv), secs(cli), secs(own), cpu.othersNote())
+	o.row("| %s | fan-out flat out to %d, %d publishers %v | %.0f deliveries/s (%d events, %.1f%% delivered, %d dropped) | latency p50 %s, p99 %s, max %s; CPU server %s, clients %s, publisher %s, %s",
 		t.name, o.conns, o.publishers, o.flatFor, float64(r.deliveries)/d.Seconds(), ok.Load(),
 		100*float64(r.deliveries)/float64(max(want, 1)), r.dropped, ms(r.lat.pct(50)), ms(r.lat.pct(99)), ms(r.lat.pct(100)),
-		secs(srv), secs(cli), secs(own))
+		secs(srv), secs(cli), secs(own), cpu.othersNote())
 	return nil
 }
 
@@ -460,9 +497,9 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 	fmt.Printf("  delivered %d of %d (%.1f%%) within the run and %v after it; %d connections dropped\n",
 		r.deliveries, want, 100*float64(r.deliveries)/float64(max(want, 1)), o.pacedDrain, r.dropped)
 	fmt.Printf("  delivery latency (send to receipt) %s\n", r.lat.latencies())
-	fmt.Printf("  CPU: server %s, client processes %s, publisher (this process) %s\n", secs(srv), secs(cli), secs(own))
-	o.row("| %s | paced %d/s to %d for %v (+%v drain) | %.1f%% delivered (%d dropped) | latency p50 %s, p99 %s, max %s; CPU server %s, clients %s, publisher %s",
+	fmt.Printf("  CPU: server %s, client processes %s, publisher (this process) %s, %s\n", secs(srv), secs(cli), secs(own), cpu.othersNote())
+	o.row("| %s | paced %d/s to %d for %v (+%v drain) | %.1f%% delivered (%d dropped) | latency p50 %s, p99 %s, max %s; CPU server %s, clients %s, publisher %s, %s",
 		t.name, o.pacedRate, o.conns, o.pacedFor, o.pacedDrain, 100*float64(r.deliveries)/float64(max(want, 1)), r.dropped,
-		ms(r.lat.pct(50)), ms(r.lat.pct(99)), ms(r.lat.pct(100)), secs(srv), secs(cli), secs(own))
+		ms(r.lat.pct(50)), ms(r.lat.pct(99)), ms(r.lat.pct(100)), secs(srv), secs(cli), secs(own), cpu.othersNote())
 	return nil
 }
