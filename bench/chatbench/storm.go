@@ -384,6 +384,7 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 	defer o.profile(t, "fanout-flat", o.flatFor)()
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
+	calls := new(hist)
 	start := time.Now()
 	end := start.Add(o.flatFor)
 	var wg sync.WaitGroup
@@ -393,12 +394,14 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 			defer wg.Done()
 			for time.Now().Before(end) {
 				ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-				err := t.publish(ctx, time.Now().UnixNano())
+				t0 := time.Now()
+				err := t.publish(ctx, t0.UnixNano())
 				cancel()
 				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 				} else {
+					calls.add(time.Since(t0))
 					ok.Add(1)
 				}
 			}
@@ -433,6 +436,7 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 		fmt.Printf(" (first error: %v)", err)
 	}
 	fmt.Println()
+	fmt.Printf("  publish call %s\n", calls.latencies())
 	fmt.Printf("  delivered %d of %d (%.1f%%) by %v after the first publish = %.0f deliveries/s; while publishing %.0f/s; %d connections dropped\n",
 		r.deliveries, want, 100*float64(r.deliveries)/float64(max(want, 1)), d.Round(time.Millisecond), float64(r.deliveries)/d.Seconds(),
 		float64(atPubEnd)/pubEnd.Sub(start).Seconds(), r.dropped)
@@ -465,35 +469,44 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	calls := new(hist)
 	n := int(float64(o.pacedRate) * o.pacedFor.Seconds())
 	interval := time.Second / time.Duration(o.pacedRate)
+	parent, cancelAll := context.WithCancel(context.Background())
+	defer cancelAll()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+			ctx, cancel := context.WithTimeout(parent, publishTimeout)
 			defer cancel()
-			if err := t.publish(ctx, time.Now().UnixNano()); err != nil {
+			t0 := time.Now()
+			if err := t.publish(ctx, t0.UnixNano()); err != nil {
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, err)
 				return
 			}
+			calls.add(time.Since(t0))
 			ok.Add(1)
 		}()
 	}
-	wg.Wait()
-	pubEnd := time.Now()
+	// The window ends drain after the last event was due, whether or not
+	// every publish call has returned.
 	time.Sleep(time.Until(start.Add(o.pacedFor + o.pacedDrain)))
 	r := b.stormReport()
 	srv, cli, own := cpu.stop()
+	okN, failedN := ok.Load(), failed.Load()
+	cancelAll()
+	wg.Wait()
 	want := int64(n) * int64(o.conns) // every event asked for, as in flat
-	fmt.Printf("  published %d of %d events in %v, %d failed", ok.Load(), n, pubEnd.Sub(start).Round(time.Millisecond), failed.Load())
+	fmt.Printf("  by the end of the window %d of %d publish calls had succeeded, %d had failed, %d were still waiting", okN, n, failedN, int64(n)-okN-failedN)
 	if err, isErr := firstErr.Load().(error); isErr {
 		fmt.Printf(" (first error: %v)", err)
 	}
 	fmt.Println()
+	fmt.Printf("  publish call %s\n", calls.latencies())
 	fmt.Printf("  delivered %d of %d (%.1f%%) within the run and %v after it; %d connections dropped\n",
 		r.deliveries, want, 100*float64(r.deliveries)/float64(max(want, 1)), o.pacedDrain, r.dropped)
 	fmt.Printf("  delivery latency (send to receipt) %s\n", r.lat.latencies())
