@@ -127,10 +127,10 @@ func (c *centrifugo) api(ctx context.Context, method string, body []byte) error 
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("centrifugo %s: %s: %s", method, resp.Status, data)
+		return &refusal{fmt.Sprintf("centrifugo %s: %s: %s", method, resp.Status, data)}
 	}
 	if bytes.Contains(data, []byte(`"error"`)) {
-		return fmt.Errorf("centrifugo %s: %s", method, data)
+		return &refusal{fmt.Sprintf("centrifugo %s: %s", method, data)}
 	}
 	return nil
 }
