@@ -6,6 +6,16 @@
 // process may hold at most 20,000 open files here.
 //
 //	go build -o /tmp/parley ./cmd/parley && go run ./bench/chatbench -parley /tmp/parley
+//
+// The storm phases of issue 13 (-only storms, or any of api, connect,
+// fanout-flat, fanout-paced) are not run by default: signed DisconnectUser
+// and CreateChatToken calls per second, connections per second to 10,000,
+// and fan-out to 10,000 listeners flat out and paced. With -centrifugo
+// they also measure a Centrifugo v6 server, configured by centrifugo.json
+// beside this file, with the same client processes and load shapes:
+//
+//	GOBIN=/tmp/centrifugo-bin GOFLAGS=-mod=mod go install github.com/centrifugal/centrifugo/v6@v6.9.1
+//	go run ./bench/chatbench -parley /tmp/parley -centrifugo /tmp/centrifugo-bin/centrifugo -only storms
 package main
 
 import (
@@ -42,6 +52,14 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 4 && os.Args[1] == "storm-client" {
+		conc, _ := strconv.Atoi(os.Args[4])
+		if err := runStormClient(os.Args[2], os.Args[3], conc); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 2 && os.Args[1] == "client" {
 		if err := runClient(os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -60,13 +78,74 @@ func main() {
 	clusterStore := flag.String("cluster-store", "", "with -cluster-bus: also measure a 3-node cluster on this PostgreSQL URL")
 	clusterBus := flag.String("cluster-bus", "", "the NATS URL of the cluster")
 	clusterConns := flag.Int("cluster-conns", 30000, "connections over the cluster's nodes during the DisconnectUser runs")
-	only := flag.String("only", "", "run only these phases (comma-separated: memory, fanout, disconnect, cluster)")
+	only := flag.String("only", "", "run only these phases (comma-separated: memory, fanout, disconnect, cluster;\n"+
+		"the storm phases of issue 13, not run by default: api, connect, fanout-flat, fanout-paced, or storms for the four)")
+	centrifugoBin := flag.String("centrifugo", "", "path of a Centrifugo v6 binary: run the connect and fan-out storm phases against it too (configured by bench/chatbench/centrifugo.json)")
+	apiOps := flag.String("api-ops", "DisconnectUser,CreateChatToken", "api phase: the operations to call")
+	apiWorkers := flag.String("api-workers", "16,64", "api phase: concurrent callers, one measurement each")
+	apiFor := flag.Duration("api-duration", 8*time.Second, "api phase: how long each measurement lasts")
+	apiWarm := flag.Duration("api-warmup", 2*time.Second, "api phase: calls made before each measurement, not counted")
+	apiIdle := flag.Int("api-idle-conns", 0, "api phase: idle connections per host the SDK's HTTP transport keeps (0: one per worker; the SDK's default is 10)")
+	apiRooms := flag.Int("api-rooms", 16, "api phase: rooms the calls are spread over")
+	stormConns := flag.Int("storm-conns", 10000, "storm phases: sockets opened (connect) and listeners of the room (fan-out)")
+	dialConc := flag.Int("dial-concurrency", 64, "storm phases: handshakes in flight per client process")
+	publishers := flag.Int("publishers", 4, "fanout-flat: concurrent publishers")
+	flatFor := flag.Duration("flat-duration", 5*time.Second, "fanout-flat: how long to publish flat out")
+	flatDrain := flag.Duration("flat-drain", 30*time.Second, "fanout-flat: the most to wait for the backlog after publishing (it also ends after 3 s without a delivery)")
+	pacedRate := flag.Int("paced-rate", 50, "fanout-paced: events per second")
+	pacedFor := flag.Duration("paced-duration", 10*time.Second, "fanout-paced: how long to publish")
+	pacedDrain := flag.Duration("paced-drain", 5*time.Second, "fanout-paced: deliveries received this long after the run still count")
+	profileDir := flag.String("profile", "", "storm phases: write CPU profiles of parley's measured windows into this directory")
 	flag.Parse()
-	if *parley == "" {
+	if *only == "storms" || strings.Contains(*only, "storms,") || strings.HasSuffix(*only, ",storms") {
+		*only = strings.ReplaceAll(*only, "storms", "api,connect,fanout-flat,fanout-paced")
+	}
+	if *parley == "" && *centrifugoBin == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
 	b := &bench{parley: *parley, perClient: *perClient}
+	var summary []string
+	so := &stormOpts{conns: *stormConns, dialConc: *dialConc, publishers: *publishers, flatFor: *flatFor, flatDrain: *flatDrain,
+		pacedRate: *pacedRate, pacedFor: *pacedFor, pacedDrain: *pacedDrain, profileDir: *profileDir, summaryRows: &summary}
+	ao := &apiOpts{duration: *apiFor, warmup: *apiWarm, idleConns: *apiIdle, rooms: *apiRooms, stormOpts: so}
+	for _, op := range strings.Split(*apiOps, ",") {
+		ao.ops = append(ao.ops, strings.TrimSpace(op))
+	}
+	for _, w := range strings.Split(*apiWorkers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || n < 1 {
+			fmt.Fprintln(os.Stderr, "chatbench: bad -api-workers")
+			os.Exit(2)
+		}
+		ao.workers = append(ao.workers, n)
+	}
+	if *profileDir != "" {
+		os.MkdirAll(*profileDir, 0o755)
+	}
+	var targets []*target
+	if *parley != "" {
+		targets = append(targets, b.parleyTarget())
+	}
+	if *centrifugoBin != "" {
+		t, err := b.centrifugoTarget(*centrifugoBin)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "chatbench:", err)
+			os.Exit(1)
+		}
+		targets = append(targets, t)
+	}
+	// Each storm cell runs against every target in turn, side by side.
+	each := func(cell func(*target, *stormOpts) error) func() error {
+		return func() error {
+			for _, t := range targets {
+				if err := cell(t, so); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	var steps []int
 	for _, s := range strings.Split(*memSteps, ",") {
 		n, _ := strconv.Atoi(s)
@@ -81,6 +160,19 @@ func main() {
 		{"memory", func() error { return b.memory(steps) }},
 		{"fanout", func() error { return b.fanout(*fanListeners, *fanMessages, single) }},
 		{"disconnect", func() error { return b.disconnects(*discConns, *discCalls, *deafPct, single) }},
+		{"api", func() error {
+			for _, op := range ao.ops {
+				for _, w := range ao.workers {
+					if err := b.apiCell(op, w, ao); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
+		{"connect", each(b.stormConnectCell)},
+		{"fanout-flat", each(b.stormFlat)},
+		{"fanout-paced", each(b.stormPaced)},
 	}
 	if *clusterStore != "" && *clusterBus != "" {
 		phases = append(phases,
@@ -93,13 +185,29 @@ func main() {
 				run  func() error
 			}{"cluster", func() error { return b.disconnects(*clusterConns, *discCalls, *deafPct, cluster) }})
 	}
+	storm := map[string]bool{"api": true, "connect": true, "fanout-flat": true, "fanout-paced": true}
 	for _, ph := range phases {
-		if *only != "" && !strings.Contains(","+*only+",", ","+ph.name+",") {
+		if *only == "" && storm[ph.name] || *only != "" && !strings.Contains(","+*only+",", ","+ph.name+",") {
+			continue
+		}
+		if *parley == "" && !storm[ph.name] {
+			fmt.Fprintf(os.Stderr, "chatbench: phase %s needs -parley\n", ph.name)
+			os.Exit(2)
+		}
+		if *parley == "" && ph.name == "api" {
 			continue
 		}
 		if err := ph.run(); err != nil {
 			fmt.Fprintln(os.Stderr, "chatbench:", err)
 			os.Exit(1)
+		}
+	}
+	if len(summary) > 0 {
+		fmt.Printf("\nsummary (load average 1/5/15 min read at the end of each cell):\n\n")
+		fmt.Println("| server | cell | throughput | latency, CPU | load average |")
+		fmt.Println("|---|---|---|---|---|")
+		for _, r := range summary {
+			fmt.Println(r)
 		}
 	}
 }
@@ -114,7 +222,8 @@ type bench struct {
 	url     string
 	ivs     *ivschat.Client
 	clients []*client
-	debug   string // the pprof address of the last server started
+	storm   []*stormClient // the storm phases' client processes
+	debug   string         // the pprof address of the last server started
 }
 
 // start runs a fresh parley server; with extra args (--store, --bus) it
@@ -168,11 +277,21 @@ func (b *bench) stop() {
 		c.cmd.Wait()
 	}
 	b.clients = nil
+	b.stopStorm()
 	for _, srv := range b.srvs {
 		srv.Process.Kill()
 		srv.Wait()
 	}
 	b.srvs, b.urls = nil, nil
+}
+
+// stopStorm ends the storm phases' client processes.
+func (b *bench) stopStorm() {
+	for _, c := range b.storm {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+	}
+	b.storm = nil
 }
 
 // startCluster runs n nodes on one PostgreSQL schema of their own and one NATS.
