@@ -66,8 +66,10 @@ type Config struct {
 }
 
 // maxHandshakes is how many WebSocket handshakes a node serves at once;
-// more wait their turn (see ServeHTTP).
-const maxHandshakes = 32
+// more wait their turn (see ServeHTTP). Token spends are group-committed,
+// so more handshakes at once share each sync: 128 opened 10,000 sockets at
+// 7,800/s where 32 gave 5,700/s (BENCHMARKS.md, Storms).
+const maxHandshakes = 128
 
 // Hub holds this node's connections.
 type Hub struct {
