@@ -14,22 +14,30 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/retention"
 	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/sqlstore"
 )
 
 type clock struct{ t time.Time }
+
+var now = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+// open returns a store on a new SQLite file, closed with t.
+func open(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
 
 func (c *clock) Now() time.Time { return c.t }
 
 // Ensure a pass exports then removes the audit records past the
 // retention, keeps the others, and drops expired spent tokens only.
 func TestPass(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	ctx, st := context.Background(), open(t)
 	for i, age := range []time.Duration{100 * 24 * time.Hour, 91 * 24 * time.Hour, 89 * 24 * time.Hour, time.Minute} {
 		r := &parley.AuditRecord{ID: string(rune('a' + i)), Time: now.Add(-age), AwsAccountID: "123456789012", Action: "DisconnectUser", Result: "ok"}
 		if err := st.AppendAudit(ctx, r); err != nil {
@@ -89,13 +97,7 @@ func TestPass(t *testing.T) {
 
 // Ensure a retention of zero keeps every record.
 func TestKeepForever(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	ctx, st := context.Background(), open(t)
 	if err := st.AppendAudit(ctx, &parley.AuditRecord{ID: "old", Time: now.AddDate(-5, 0, 0), AwsAccountID: "123456789012"}); err != nil {
 		t.Fatal(err)
 	}
