@@ -333,32 +333,18 @@ func (s *Store) tx(ctx context.Context, fn func(querier) error, extra ...*parley
 
 // exec runs one write statement, in a transaction only when ctx carries
 // outbox entries to append with it.
-func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if len(parley.OutboxFrom(ctx)) > 0 {
-		var res sql.Result
-		err := s.tx(ctx, func(q querier) (err error) {
-			res, err = q.exec(ctx, query, args...)
-			return err
-		})
-		return res, err
-	}
-	if s.d.Write != nil {
-		release, err := s.d.Write(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-	}
-	return s.read().exec(ctx, query, args...)
+func (s *Store) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	err = s.alone(ctx, func(q querier) error {
+		res, err = q.exec(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
-// small runs one small write (an audit record, a token spend, an outbox
-// entry or acknowledgement) with the outbox entries of ctx: in a group
-// commit where the dialect has them, else on its own.
-func (s *Store) small(ctx context.Context, fn func(querier) error) error {
-	if s.group != nil {
-		return s.group.do(ctx, fn)
-	}
+// alone runs fn, a write, with the outbox entries of ctx: in a transaction
+// if there are any, else straight on the pool; in this process's turn to
+// write either way.
+func (s *Store) alone(ctx context.Context, fn func(querier) error) error {
 	if len(parley.OutboxFrom(ctx)) > 0 {
 		return s.tx(ctx, fn)
 	}
@@ -370,6 +356,16 @@ func (s *Store) small(ctx context.Context, fn func(querier) error) error {
 		defer release()
 	}
 	return fn(s.read())
+}
+
+// small runs one small write (an audit record, a token spend, an outbox
+// entry or acknowledgement) with the outbox entries of ctx: in a group
+// commit where the dialect has them, else alone.
+func (s *Store) small(ctx context.Context, fn func(querier) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
+	return s.alone(ctx, fn)
 }
 
 // wrap turns driver errors into parley errors: *parley.Error passes
