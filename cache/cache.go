@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/control"
 )
 
 // Bounds on what is kept.
@@ -81,23 +82,15 @@ func (c *Rooms) Forget(s parley.Scope, id string) { c.m.forget(roomKey{s, id}) }
 // Flush drops every room.
 func (c *Rooms) Flush() { c.m.flush() }
 
-// Sockets is what the control plane drives on a node (control.Sockets).
-type Sockets interface {
-	Apply(cmds []parley.Command)
-	Fence()
-	Unfence()
-	Revalidate(ctx context.Context)
-}
-
 // Invalidating returns next, with the rooms that commands change or
 // delete forgotten before next applies them (and so before the command is
 // acknowledged), and every room forgotten when the node is fenced or
 // comes back: commands it missed meanwhile are not replayed to it.
-func (c *Rooms) Invalidating(next Sockets) Sockets { return invalidating{c, next} }
+func (c *Rooms) Invalidating(next control.Sockets) control.Sockets { return invalidating{c, next} }
 
 type invalidating struct {
 	rooms *Rooms
-	Sockets
+	control.Sockets
 }
 
 func (i invalidating) Apply(cmds []parley.Command) {
