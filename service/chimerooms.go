@@ -374,18 +374,22 @@ func (s *ChimeRooms) PostMessage(ctx context.Context, sender parley.ChimeMemberK
 	if err != nil {
 		return nil, err
 	}
-	if err := s.admit(ctx, sender.Room); err != nil {
+	published, err := s.admit(ctx, sender.Room)
+	if err != nil {
 		return nil, err
 	}
 	msg := &parley.ChimeMessage{AwsAccountID: sender.AWS, AccountID: sender.Account, RoomID: sender.Room, MessageID: newUUID(), SenderID: sender.Member,
 		SenderName: m.FullName, Content: content, CreateTime: s.Clock.Now()}
 	if err := s.Store.AppendMessage(ctx, msg); err != nil {
+		published()
 		return nil, err
 	}
 	ev := parley.Event{Type: parley.EventMessage, Room: parley.Scope{AccountID: sender.AWS}, Account: sender.Account, RoomID: sender.Room, ID: msg.MessageID,
 		RequestID: requestID, Content: content, Sender: &parley.Sender{UserID: sender.Member, Attributes: map[string]string{"DisplayName": m.FullName}},
 		SendTime: msg.CreateTime}
-	if err := s.Bus.Publish(ctx, parley.ChimeRoomSubject(sender.ChimeRoomKey), ev); err != nil {
+	err = s.Bus.Publish(ctx, parley.ChimeRoomSubject(sender.ChimeRoomKey), ev)
+	published()
+	if err != nil {
 		return nil, &parley.Error{Kind: parley.KindUnavailable, Op: "service.PostMessage", Message: "message bus unavailable", Err: err}
 	}
 	s.deliverToBots(ctx, msg)

@@ -72,21 +72,31 @@ type Core struct {
 
 // Gate is the node's back-pressure on room traffic (ws.Hub is one).
 type Gate interface {
-	Admit(ctx context.Context) error
+	// Admit returns once the node can take one more message or event, or
+	// a KindThrottled error; release, if not nil, is called once that
+	// message or event is on the bus (or will not be).
+	Admit(ctx context.Context) (release func(), err error)
 }
 
-// admit asks the gate, if any, to let one more message or event to roomID through.
-func (s *Core) admit(ctx context.Context, roomID string) error {
+// admit asks the gate, if any, to let one more message or event to roomID
+// through; the caller calls the function it returns once it has published.
+func (s *Core) admit(ctx context.Context, roomID string) (func(), error) {
 	if s.Gate == nil {
-		return nil
+		return func() {}, nil
 	}
-	err := s.Gate.Admit(ctx)
+	release, err := s.Gate.Admit(ctx)
 	if e, ok := err.(*parley.Error); ok && e.Resource == nil {
 		named := *e
 		named.Resource = &parley.Resource{Type: parley.ResourceRoom, ID: roomID}
-		return &named
+		return nil, &named
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	if release == nil {
+		return func() {}, nil
+	}
+	return release, nil
 }
 
 // AuditWriter is where audit records are written.
@@ -175,9 +185,11 @@ func kindName(kind string) string {
 // It is logged before it is published: a client that has received it may
 // already send what comes next, and the log must keep the room's order.
 func (s *Rooms) PublishRoom(ctx context.Context, ev parley.Event) error {
-	if err := s.admit(ctx, ev.RoomID); err != nil {
+	published, err := s.admit(ctx, ev.RoomID)
+	if err != nil {
 		return err
 	}
+	defer published()
 	s.record(ctx, ev)
 	return s.Bus.Publish(ctx, parley.RoomSubject(ev.Room, ev.RoomID), ev)
 }

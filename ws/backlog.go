@@ -24,9 +24,23 @@ type backlog struct {
 	frames, pending atomic.Int64
 	limit           int64
 
-	waiters atomic.Int32
+	waiters atomic.Int32 // publishers in line and deliveries stalled
 	mu      sync.Mutex
-	drained chan struct{} // closed, and replaced, when a waiter may go on
+	drained chan struct{} // closed, and replaced, when a stalled delivery may go on
+	stalled int           // deliveries waiting on drained
+	line    []*turn       // publishers waiting, first first
+	// admitted: a publisher let through from the line has not yet
+	// published. Its event is not counted yet, so the next in line waits
+	// for it: a line that empties at once would overshoot the limit by as
+	// many events as were waiting, and whoever lost the race would wait
+	// again.
+	admitted bool
+}
+
+// turn is a publisher's place in the line.
+type turn struct {
+	ready chan struct{} // closed when it is let through
+	let   bool          // let through (b.mu)
 }
 
 const perConnBacklog = 8
@@ -53,14 +67,42 @@ func (b *backlog) delivered(n int) {
 	}
 }
 
-// wake lets waiters look again; it costs nothing while nobody waits.
+// wake lets a stalled delivery look again and the first publisher in line
+// through if there is room; it costs nothing while nobody waits, and
+// little while the backlog is still over its limit.
 func (b *backlog) wake() {
-	if b.waiters.Load() == 0 {
+	if b.waiters.Load() == 0 || b.socketsFull() {
 		return
 	}
 	b.mu.Lock()
-	close(b.drained)
-	b.drained = make(chan struct{})
+	if b.stalled > 0 {
+		close(b.drained)
+		b.drained = make(chan struct{})
+	}
+	b.next()
+	b.mu.Unlock()
+}
+
+// next lets the first publisher in line through if the backlog has room
+// and no publisher let through before it is still on its way; b.mu is held.
+func (b *backlog) next() {
+	if b.admitted || len(b.line) == 0 || b.full() {
+		return
+	}
+	t := b.line[0]
+	b.line[0] = nil
+	b.line = b.line[1:]
+	t.let = true
+	b.admitted = true
+	b.waiters.Add(-1)
+	close(t.ready)
+}
+
+// published ends the turn of a publisher let through from the line.
+func (b *backlog) published() {
+	b.mu.Lock()
+	b.admitted = false
+	b.next()
 	b.mu.Unlock()
 }
 
@@ -70,18 +112,26 @@ func (b *backlog) full() bool { return b.frames.Load()+b.pending.Load() > b.limi
 // socketsFull: traffic from the bus waits before its broadcast.
 func (b *backlog) socketsFull() bool { return b.frames.Load() > b.limit }
 
-// wait returns once full() is false, or ctx's error.
-func (b *backlog) wait(ctx context.Context, full func() bool) error {
-	if !full() {
+// stall returns once socketsFull() is false, or ctx's error.
+func (b *backlog) stall(ctx context.Context) error {
+	if !b.socketsFull() {
 		return nil
 	}
+	b.mu.Lock()
+	b.stalled++
 	b.waiters.Add(1)
-	defer b.waiters.Add(-1)
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.stalled--
+		b.waiters.Add(-1)
+		b.mu.Unlock()
+	}()
 	for {
 		b.mu.Lock()
 		ch := b.drained
 		b.mu.Unlock()
-		if !full() {
+		if !b.socketsFull() {
 			return nil
 		}
 		select {
@@ -92,21 +142,62 @@ func (b *backlog) wait(ctx context.Context, full func() bool) error {
 	}
 }
 
+// admit returns at once (with published nil) while the backlog has room
+// and nobody is in line; else the caller joins the line, and is let
+// through in its turn, when the backlog has room, or gets ctx's error.
+// A publisher let through from the line calls published once its event
+// is on the bus.
+func (b *backlog) admit(ctx context.Context) (published func(), err error) {
+	b.mu.Lock()
+	if len(b.line) == 0 && !b.admitted && !b.full() {
+		b.mu.Unlock()
+		return nil, nil
+	}
+	t := &turn{ready: make(chan struct{})}
+	b.line = append(b.line, t)
+	b.waiters.Add(1)
+	b.next()
+	b.mu.Unlock()
+	select {
+	case <-t.ready:
+		return b.published, nil
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t.let { // let through as it gave up: its turn is taken
+		return b.published, nil
+	}
+	for i, w := range b.line {
+		if w == t {
+			b.line = append(b.line[:i], b.line[i+1:]...)
+			break
+		}
+	}
+	b.waiters.Add(-1)
+	return nil, ctx.Err()
+}
+
 // Admit waits, at most Config.PublishWait, until the node has room for
 // more room traffic: the service calls it before publishing a message or
-// event. It returns a KindThrottled error if it has not.
-func (h *Hub) Admit(ctx context.Context) error {
-	if !h.backlog.full() {
-		return nil
+// event, and then calls release, if not nil, once the event is on the bus.
+// Publishers that wait are let through one at a time, in the order they
+// came, each once the one before it has published: none waits longer
+// because others raced it. Admit returns a KindThrottled error if the
+// node has no room within PublishWait.
+func (h *Hub) Admit(ctx context.Context) (release func(), err error) {
+	if h.backlog.waiters.Load() == 0 && !h.backlog.full() {
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishWait)
 	defer cancel()
-	if err := h.backlog.wait(ctx, h.backlog.full); err != nil {
+	release, err = h.backlog.admit(ctx)
+	if err != nil {
 		h.stats.throttled.Add(1)
-		return &parley.Error{Kind: parley.KindThrottled, Op: "ws.Admit", Message: "the room's traffic is more than its listeners can take now; retry later",
+		return nil, &parley.Error{Kind: parley.KindThrottled, Op: "ws.Admit", Message: "the room's traffic is more than its listeners can take now; retry later",
 			Limit: h.cfg.Backlog, Err: err}
 	}
-	return nil
+	return release, nil
 }
 
 // deliveryStall is the most one event waits for the sockets to catch up:
@@ -156,7 +247,7 @@ func (h *Hub) drain(q *deliveries) {
 		q.mu.Unlock()
 		if h.backlog.socketsFull() {
 			ctx, cancel := context.WithTimeout(context.Background(), deliveryStall)
-			h.backlog.wait(ctx, h.backlog.socketsFull)
+			h.backlog.stall(ctx)
 			cancel()
 		}
 		d.deliver()

@@ -25,12 +25,12 @@ func backlogHub(t *testing.T, limit int, wait time.Duration) *Hub {
 // while they are behind, and is refused with KindThrottled if they stay behind.
 func TestAdmitWaitsForBacklog(t *testing.T) {
 	h := backlogHub(t, 10, 100*time.Millisecond)
-	if err := h.Admit(t.Context()); err != nil {
+	if _, err := h.Admit(t.Context()); err != nil {
 		t.Fatalf("Admit with nothing queued: %v", err)
 	}
 	h.backlog.add(11)
 	start := time.Now()
-	err := h.Admit(t.Context())
+	_, err := h.Admit(t.Context())
 	if parley.KindOf(err) != parley.KindThrottled {
 		t.Fatalf("Admit with the backlog over its limit: %v, want Throttled", err)
 	}
@@ -46,7 +46,7 @@ func TestAdmitWaitsForBacklog(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		h.backlog.done(1)
 	}()
-	if err := h.Admit(t.Context()); err != nil {
+	if _, err := h.Admit(t.Context()); err != nil {
 		t.Fatalf("Admit once the backlog drained to its limit: %v", err)
 	}
 }
@@ -86,7 +86,7 @@ func TestBacklogCountsQueuedEvents(t *testing.T) {
 			mu.Unlock()
 		})
 	}
-	if err := h.Admit(t.Context()); parley.KindOf(err) != parley.KindThrottled {
+	if _, err := h.Admit(t.Context()); parley.KindOf(err) != parley.KindThrottled {
 		t.Fatalf("Admit with 12 frames of events waiting: %v, want Throttled", err)
 	}
 	h.backlog.done(11)
@@ -108,7 +108,81 @@ func TestBacklogCountsQueuedEvents(t *testing.T) {
 	if p := h.backlog.pending.Load(); p != 0 {
 		t.Fatalf("pending %d after delivery, want 0", p)
 	}
-	if err := h.Admit(t.Context()); err != nil {
+	if _, err := h.Admit(t.Context()); err != nil {
 		t.Fatalf("Admit once everything is delivered: %v", err)
+	}
+}
+
+// Ensure publishers held back are let through one at a time, in the order
+// they came, each once the one before has published: a publisher let
+// through does not make the others race for the room its event has not
+// yet taken, and none is passed over.
+func TestAdmitLetsWaitersThroughInTurn(t *testing.T) {
+	h := backlogHub(t, 10, 5*time.Second)
+	h.backlog.add(11)
+	let := make(chan int, 3)
+	releases := make(chan func(), 3)
+	for i := range 3 {
+		go func() {
+			release, err := h.Admit(t.Context())
+			if err != nil {
+				t.Errorf("publisher %d: %v", i, err)
+				return
+			}
+			let <- i
+			releases <- release
+		}()
+		// in line before the next comes
+		for deadline := time.Now().Add(time.Second); h.backlog.waiters.Load() != int32(i+1); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("publisher %d not in line", i)
+			}
+		}
+	}
+	h.backlog.done(1) // room for one event
+	for want := range 3 {
+		select {
+		case got := <-let:
+			if got != want {
+				t.Fatalf("publisher %d let through, want %d (first come, first served)", got, want)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("publisher %d not let through", want)
+		}
+		select {
+		case i := <-let:
+			t.Fatalf("publisher %d let through before publisher %d published", i, want)
+		case <-time.After(20 * time.Millisecond):
+		}
+		release := <-releases
+		if release == nil {
+			t.Fatalf("publisher %d let through from the line without a release", want)
+		}
+		release()
+	}
+	// The line is empty and the backlog has room: no waiting, nothing to release.
+	if release, err := h.Admit(t.Context()); err != nil || release != nil {
+		t.Fatalf("Admit with an empty line: release %v, %v", release != nil, err)
+	}
+}
+
+// Ensure a publisher that gives up leaves the line: the one behind it is
+// let through in its place.
+func TestAdmitGivingUpLeavesTheLine(t *testing.T) {
+	h := backlogHub(t, 10, 50*time.Millisecond)
+	h.backlog.add(11)
+	if _, err := h.Admit(t.Context()); parley.KindOf(err) != parley.KindThrottled {
+		t.Fatalf("Admit over the limit: %v, want Throttled", err)
+	}
+	if n := h.backlog.waiters.Load(); n != 0 {
+		t.Fatalf("%d waiters after the only one gave up", n)
+	}
+	h.backlog.done(1)
+	release, err := h.Admit(t.Context())
+	if err != nil {
+		t.Fatalf("Admit after the one before gave up: %v", err)
+	}
+	if release != nil {
+		release()
 	}
 }

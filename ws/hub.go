@@ -60,7 +60,7 @@ type Config struct {
 	ControlBurst int
 	// Backlog is how many frames the node's sockets may have queued and not
 	// yet written before room traffic waits (at most PublishWait for a
-	// publisher, then ThrottlingException); zero means 65,536.
+	// publisher, then ThrottlingException); zero means 16,384.
 	Backlog     int
 	PublishWait time.Duration // zero means 1 second
 }
@@ -139,7 +139,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 		cfg.SendQueue = 1024
 	}
 	if cfg.Backlog == 0 {
-		cfg.Backlog = 1 << 16
+		cfg.Backlog = 1 << 14
 	}
 	if cfg.PublishWait == 0 {
 		cfg.PublishWait = time.Second

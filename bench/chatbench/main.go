@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 )
@@ -96,6 +98,8 @@ func main() {
 	pacedFor := flag.Duration("paced-duration", 10*time.Second, "fanout-paced: how long to publish")
 	pacedDrain := flag.Duration("paced-drain", 5*time.Second, "fanout-paced: deliveries received this long after the run still count")
 	profileDir := flag.String("profile", "", "storm phases: write CPU profiles of parley's measured windows into this directory")
+	var serverArgs args
+	flag.Var(&serverArgs, "parley-arg", "an argument added to every parley serve command line (repeat for more, e.g. -parley-arg=--fanout-backlog=20000)")
 	flag.Parse()
 	if *only == "storms" || strings.Contains(*only, "storms,") || strings.HasSuffix(*only, ",storms") {
 		*only = strings.ReplaceAll(*only, "storms", "api,connect,fanout-flat,fanout-paced")
@@ -104,7 +108,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	b := &bench{parley: *parley, perClient: *perClient}
+	b := &bench{parley: *parley, perClient: *perClient, args: serverArgs}
 	var summary []string
 	so := &stormOpts{conns: *stormConns, dialConc: *dialConc, publishers: *publishers, flatFor: *flatFor, flatDrain: *flatDrain,
 		pacedRate: *pacedRate, pacedFor: *pacedFor, pacedDrain: *pacedDrain, profileDir: *profileDir, summaryRows: &summary}
@@ -215,6 +219,8 @@ func main() {
 type bench struct {
 	parley    string
 	perClient int
+	args      []string     // added to every serve command line (-parley-arg)
+	retries   atomic.Int64 // retries b.ivs made
 
 	srvs    []*exec.Cmd // srvs[0] is the one measured and called
 	urls    []string
@@ -237,7 +243,7 @@ func (b *bench) start(extra ...string) error {
 		// Every benchmark client shares 127.0.0.1: no per-address limits.
 		"--max-connections-per-ip", "0", "--handshake-rate", "0",
 		"--access-key-id", keyID, "--secret-access-key", secret, "--account-id", account, "--log-level", "error",
-		"--debug-addr", b.debugAddr()}, extra...)
+		"--debug-addr", b.debugAddr()}, slices.Concat(b.args, extra)...)
 	srv := exec.Command(b.parley, args...)
 	srv.Stderr = os.Stderr
 	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if chatbench dies
@@ -266,8 +272,24 @@ func (b *bench) start(extra ...string) error {
 	}
 	b.srv, b.url = srv, url
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, "")}
-	b.ivs = ivschat.NewFromConfig(cfg, func(o *ivschat.Options) { o.BaseEndpoint = aws.String(b.url) })
+	b.ivs = ivschat.NewFromConfig(cfg, func(o *ivschat.Options) {
+		o.BaseEndpoint = aws.String(b.url)
+		o.Retryer = counting{retry.NewStandard(), &b.retries}
+	})
 	return nil
+}
+
+// counting is the SDK's standard retryer (3 attempts, backing off with
+// jitter, retrying ThrottlingException) counting the retries it makes:
+// a publisher's retried call is one the server refused at first.
+type counting struct {
+	*retry.Standard
+	n *atomic.Int64
+}
+
+func (r counting) GetRetryToken(ctx context.Context, opErr error) (func(error) error, error) {
+	r.n.Add(1)
+	return r.Standard.GetRetryToken(ctx, opErr)
 }
 
 // stop ends the server and the client processes.
@@ -691,3 +713,9 @@ func pct(d []time.Duration, p int) time.Duration {
 	}
 	return s[min(i, len(s)-1)].Round(10 * time.Microsecond)
 }
+
+// args is a repeatable string flag.
+type args []string
+
+func (a *args) String() string     { return strings.Join(*a, " ") }
+func (a *args) Set(v string) error { *a = append(*a, v); return nil }

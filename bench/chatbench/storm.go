@@ -383,6 +383,7 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 	}
 	time.Sleep(time.Second)
 	cpu := b.cpuStart(t.pid())
+	retries0 := b.retries.Load()
 	defer o.profile(t, "fanout-flat", o.flatFor)()
 	var ok atomic.Int64
 	fails := new(failures)
@@ -431,8 +432,8 @@ func (b *bench) stormFlat(t *target, o *stormOpts) error {
 	if r.deliveries >= want {
 		d = max(d, pubEnd.Sub(start))
 	}
-	fmt.Printf("  published %d events in %v (%.0f/s); %s\n", ok.Load(), pubEnd.Sub(start).Round(time.Millisecond),
-		float64(ok.Load())/pubEnd.Sub(start).Seconds(), fails)
+	fmt.Printf("  published %d events in %v (%.0f/s); %s; %d retries by the SDK\n", ok.Load(), pubEnd.Sub(start).Round(time.Millisecond),
+		float64(ok.Load())/pubEnd.Sub(start).Seconds(), fails, b.retries.Load()-retries0)
 	fmt.Printf("  publish call %s\n", calls.latencies())
 	fmt.Printf("  delivered %d of the %d expected (events not refused × listeners, %.1f%%) by %v after the first publish = %.0f deliveries/s; while publishing %.0f/s; %d connections dropped\n",
 		r.deliveries, want, 100*float64(r.deliveries)/float64(max(want, 1)), d.Round(time.Millisecond), float64(r.deliveries)/d.Seconds(),
@@ -506,6 +507,7 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 	}
 	time.Sleep(time.Second)
 	cpu := b.cpuStart(t.pid())
+	retries0 := b.retries.Load()
 	defer o.profile(t, "fanout-paced", o.pacedFor)()
 	var ok atomic.Int64
 	fails := new(failures)
@@ -543,7 +545,7 @@ func (b *bench) stormPaced(t *target, o *stormOpts) error {
 	// Every event asked for is expected, refused or not: the cell asks for
 	// 50 a second, and one refused is one the listeners did not get.
 	want := int64(n) * int64(o.conns)
-	fmt.Printf("  by the end of the window %d of %d publish calls had succeeded, %d were still waiting; %s\n", okN, n, int64(n)-okN-failedN, failNote)
+	fmt.Printf("  by the end of the window %d of %d publish calls had succeeded, %d were still waiting; %s; %d retries by the SDK\n", okN, n, int64(n)-okN-failedN, failNote, b.retries.Load()-retries0)
 	fmt.Printf("  publish call %s\n", calls.latencies())
 	fmt.Printf("  delivered %d of %d (%.1f%%) within the run and %v after it; %d connections dropped\n",
 		r.deliveries, want, 100*float64(r.deliveries)/float64(max(want, 1)), o.pacedDrain, r.dropped)

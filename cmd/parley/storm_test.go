@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -172,4 +175,78 @@ func TestClusterRoomCacheInvalidation(t *testing.T) {
 	if f := cl.reply("r1"); f.Type != "ERROR" || f.ErrorCode != 413 {
 		t.Fatalf("a message over the updated length, on a connection B opened after the update: %+v, want ERROR 413", f)
 	}
+}
+
+// Ensure back-pressure as a publisher sees it: while the room's sockets
+// are behind, SendEvent is refused with 429 ThrottlingException and a
+// chat client's SEND_MESSAGE with ERROR 429, each after waiting
+// --publish-wait; once the clients that stopped reading are gone, both go
+// through again.
+func TestBackPressureRefusesPublishers(t *testing.T) {
+	m := MustRunMain(t, func(c *Config) { c.FanoutBacklog, c.PublishWait = 16, 200*time.Millisecond })
+	room := newRoom(t, m, nil)
+	sender := dial(t, m, token(t, m, room.Arn, "sender", capSend))
+	errs := make(chan frame, 1)
+	go func() { // the sender reads what the room sends, as a client does
+		for f := range sender.frames {
+			if f.Type == "ERROR" {
+				select {
+				case errs <- f:
+				default:
+				}
+			}
+		}
+	}()
+	// Three clients that stop reading: each counts for at most 8 frames,
+	// so together they hold the node over its limit of 16.
+	var deaf []net.Conn
+	for i := range 3 {
+		nc, _ := rawDial(t, m, token(t, m, room.Arn, fmt.Sprint("deaf", i)), 4096)
+		deaf = append(deaf, nc)
+	}
+	pad := strings.Repeat("x", 900)
+	var refused error
+	var waited time.Duration
+	for i := 0; i < 5000 && refused == nil; i++ {
+		start := time.Now()
+		_, err := IVS(m).SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("flood"),
+			Attributes: map[string]string{"pad": pad}})
+		refused, waited = err, time.Since(start)
+	}
+	if refused == nil {
+		t.Fatal("5000 events to a room with three clients that stopped reading: none refused")
+	}
+	wantAPIError(t, "SendEvent with the sockets behind", refused, "ThrottlingException")
+	var re interface{ HTTPStatusCode() int }
+	if !errors.As(refused, &re) || re.HTTPStatusCode() != http.StatusTooManyRequests {
+		t.Fatalf("SendEvent refused with %v, want HTTP 429", refused)
+	}
+	if waited < 200*time.Millisecond {
+		t.Errorf("refused after %v, want after --publish-wait (200ms)", waited)
+	}
+	var te *types.ThrottlingException
+	if !errors.As(refused, &te) || te.ResourceType != types.ResourceTypeRoom || (aws.ToString(te.ResourceId) != aws.ToString(room.Id) && aws.ToString(te.ResourceId) != aws.ToString(room.Arn)) {
+		t.Errorf("refusal %v does not name the room (%+v)", refused, te)
+	}
+	sender.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "held", "Content": "hello"})
+	select {
+	case f := <-errs:
+		if f.ErrorCode != 429 || f.RequestID != "held" {
+			t.Fatalf("SEND_MESSAGE with the sockets behind: %+v, want ERROR 429", f)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("SEND_MESSAGE with the sockets behind: no ERROR 429")
+	}
+	if n := m.Hub.Stats().Throttled; n < 2 {
+		t.Errorf("throttled count %d, want at least 2", n)
+	}
+
+	for _, nc := range deaf {
+		nc.(*net.TCPConn).SetLinger(0) // reset: the server's blocked writes fail at once
+		nc.Close()
+	}
+	eventually(t, "SendEvent accepted once the deaf clients are gone", func() bool {
+		_, err := IVS(m).SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("after")})
+		return err == nil
+	})
 }
