@@ -22,7 +22,9 @@ func sockets(t *testing.T, m *Main) map[string]func(t *testing.T) *wstest.RawSoc
 	}
 	return map[string]func(t *testing.T) *wstest.RawSocket{
 		"ivschat": func(t *testing.T) *wstest.RawSocket { return open(t, "/", token(t, m, room.Arn, "u", capSend)) },
-		"chime":   func(t *testing.T) *wstest.RawSocket { return open(t, "/parley/v1/device", mustSession(t, m, acc, user)) },
+		"chime": func(t *testing.T) *wstest.RawSocket {
+			return open(t, "/parley/v1/device", mustSession(t, m, acc, user))
+		},
 	}
 }
 
