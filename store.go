@@ -188,6 +188,10 @@ type Store interface {
 
 	// AppendAudit records a revocation or moderation call.
 	AppendAudit(ctx context.Context, r *AuditRecord) error
+	// ReplaceAudit replaces the record of r's account and ID (a call's
+	// outcome, known after its record was written); KindNotFound if there
+	// is none.
+	ReplaceAudit(ctx context.Context, r *AuditRecord) error
 	// ListAudit returns the AWS account's records, oldest first, one page at a time.
 	ListAudit(ctx context.Context, aws string, p Page) (_ []*AuditRecord, next string, _ error)
 	// ExpireAudit removes up to limit records, of every account, made

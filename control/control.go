@@ -117,6 +117,8 @@ type Plane struct {
 	waiting int      // commands of Deliver calls not yet returned
 	health  Stats
 
+	live liveReader // the live nodes, for Deliver
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -132,8 +134,11 @@ type job struct {
 // New returns a control plane for the node; Start runs it.
 func New(store Store, bus parley.Bus, sockets Sockets, log *slog.Logger, cfg Config) *Plane {
 	cfg.defaults()
-	return &Plane{store: store, bus: bus, sockets: sockets, cfg: cfg, log: log, wake: make(chan struct{}, 1), applied: map[string]time.Time{},
+	p := &Plane{store: store, bus: bus, sockets: sockets, cfg: cfg, log: log, wake: make(chan struct{}, 1), applied: map[string]time.Time{},
 		health: Stats{StoreUp: true, BusUp: true, LastHealthy: time.Now()}}
+	p.live.read = func(ctx context.Context) ([]string, error) { return store.LiveNodes(ctx, cfg.Lease) }
+	p.live.timeout = cfg.Timeout
+	return p
 }
 
 // Config returns the plane's configuration, defaults applied.
@@ -264,7 +269,7 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 	// The nodes live once the commands were durable must confirm; a node
 	// that dies or fences itself meanwhile no longer holds connections.
 	waiting := map[string]bool{}
-	live, err := p.store.LiveNodes(ctx, p.cfg.Lease)
+	live, err := p.live.get(ctx)
 	if err != nil {
 		return &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver", Message: "store unavailable", Err: err}
 	}
@@ -272,7 +277,7 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 		waiting[n] = true
 	}
 	recheck := func() {
-		live, err := p.store.LiveNodes(ctx, p.cfg.Lease)
+		live, err := p.live.get(ctx)
 		if err != nil {
 			return
 		}

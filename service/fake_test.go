@@ -107,13 +107,34 @@ func (c *fakeControl) commands() []parley.Command {
 type auditTrail struct {
 	mu      sync.Mutex
 	records []*parley.AuditRecord
+	fail    error // returned by every write, if set
 }
 
 func (a *auditTrail) AppendAudit(_ context.Context, r *parley.AuditRecord) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.records = append(a.records, r)
+	if a.fail != nil {
+		return a.fail
+	}
+	c := *r
+	a.records = append(a.records, &c)
 	return nil
+}
+
+func (a *auditTrail) ReplaceAudit(_ context.Context, r *parley.AuditRecord) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fail != nil {
+		return a.fail
+	}
+	for i, old := range a.records {
+		if old.ID == r.ID && old.AwsAccountID == r.AwsAccountID {
+			c := *r
+			a.records[i] = &c
+			return nil
+		}
+	}
+	return parley.Errorf(parley.KindNotFound, "audit record %s not found", r.ID)
 }
 
 func (a *auditTrail) all() []*parley.AuditRecord {

@@ -153,6 +153,20 @@ func TestDisconnectUserControlFails(t *testing.T) {
 	}
 }
 
+// Ensure DisconnectUser's audit record commits with its command: when it
+// cannot be written, no command is sent and the call fails.
+func TestDisconnectUserAuditWriteFails(t *testing.T) {
+	s, ctl, trail := rooms(t, &fakeRoomStore{})
+	trail.fail = parley.Errorf(parley.KindUnavailable, "disk full")
+	err := s.DisconnectUser(asCaller(), roomARN(caller.Scope, "r1"), "bob", "")
+	if parley.KindOf(err) != parley.KindUnavailable {
+		t.Fatalf("DisconnectUser: %v, want Unavailable", err)
+	}
+	if n := len(ctl.commands()); n != 0 {
+		t.Errorf("%d commands sent though the audit record was not written", n)
+	}
+}
+
 // Ensure a ban and its disconnection commit together: a ban the store
 // refuses sends no command.
 func TestCreateBanWriteFails(t *testing.T) {

@@ -101,7 +101,11 @@ func (s *Core) admit(ctx context.Context, roomID string) (func(), error) {
 
 // AuditWriter is where audit records are written.
 type AuditWriter interface {
+	// AppendAudit records a call; with a context made by
+	// parley.WithOutbox, in one transaction with the outbox entries.
 	AppendAudit(ctx context.Context, r *parley.AuditRecord) error
+	// ReplaceAudit replaces the record of r's account and ID.
+	ReplaceAudit(ctx context.Context, r *parley.AuditRecord) error
 }
 
 // Config is what New builds the services from.
@@ -211,14 +215,46 @@ func (s *Core) audit(ctx context.Context, action, target string, result error) {
 // auditDetail is audit with more to say than the target, such as a ban's reason and duration.
 func (s *Core) auditDetail(ctx context.Context, action, target, detail string, result error) {
 	ctx = context.WithoutCancel(ctx)
-	p, _ := parley.PrincipalFromContext(ctx)
-	r := &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: p.AccessKeyID, Action: action, Target: target, Detail: detail, Result: "ok"}
+	r := s.auditRecord(ctx, action, target, detail)
 	if result != nil {
 		r.Result = parley.AsError(result).Message
 	}
 	if err := s.Audit.AppendAudit(ctx, r); err != nil {
 		s.Log.ErrorContext(ctx, "audit record lost", "action", action, "target", target, "err", err)
 	}
+}
+
+// auditRecord is the record of a call by ctx's principal, its result "ok".
+func (s *Core) auditRecord(ctx context.Context, action, target, detail string) *parley.AuditRecord {
+	p, _ := parley.PrincipalFromContext(ctx)
+	return &parley.AuditRecord{ID: parley.NewID(), Time: s.Clock.Now(), AwsAccountID: p.AccountID, Caller: p.AccessKeyID, Action: action, Target: target, Detail: detail, Result: "ok"}
+}
+
+// auditedDo is Control.Do for a command with no change of its own to
+// write: the call's audit record is written with the command, in one
+// transaction, rather than in one of its own after it. A failure before
+// the command is durable is recorded as audit does; one after (the nodes
+// did not all confirm in time: the command stays queued and is carried
+// out within the lease) replaces the record's result.
+func (s *Core) auditedDo(ctx context.Context, action, target string, cmd parley.Command) error {
+	r := s.auditRecord(ctx, action, target, "")
+	written := false
+	err := s.Control.Do(ctx, func(ctx context.Context) error {
+		err := s.Audit.AppendAudit(ctx, r)
+		written = err == nil
+		return err
+	}, cmd)
+	switch {
+	case err == nil:
+	case !written:
+		s.audit(ctx, action, target, err)
+	default:
+		r.Result = parley.AsError(err).Message
+		if err := s.Audit.ReplaceAudit(context.WithoutCancel(ctx), r); err != nil {
+			s.Log.ErrorContext(ctx, "audit record not updated", "action", action, "target", target, "err", err)
+		}
+	}
+	return err
 }
 
 // IVS is what the IVS Chat API serves: rooms, tokens, moderation and bans,

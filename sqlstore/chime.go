@@ -168,6 +168,17 @@ func (s *Store) AppendAudit(ctx context.Context, r *parley.AuditRecord) error {
 	return s.wrap("AppendAudit", err)
 }
 
+func (s *Store) ReplaceAudit(ctx context.Context, r *parley.AuditRecord) error {
+	err := s.small(ctx, func(q querier) error {
+		n, err := rowsAffected(q.exec(ctx, `UPDATE audit SET data = ? WHERE aws_account_id = ? AND id = ?`, marshal(r), r.AwsAccountID, r.ID))
+		if err == nil && n == 0 {
+			return notFound("audit record", r.ID)
+		}
+		return err
+	})
+	return s.wrap("ReplaceAudit", err)
+}
+
 // audited is an audit record and its position in the log.
 type audited struct {
 	seq int64

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -635,6 +636,29 @@ func testAudit(t *testing.T, s parley.Store) {
 	if want := []string{"r0", "r1", "r2", "r3", "r4"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("ListAudit = %v, want %v", got, want)
 	}
+
+	// A call's outcome replaces the record written with its command.
+	r2 := &parley.AuditRecord{ID: "r2", Time: t0, AwsAccountID: awsA, Caller: "AKIA", Action: "LogoutUser", Target: "2", Result: "1 node(s) did not confirm"}
+	must(t, "ReplaceAudit", s.ReplaceAudit(ctx(), r2))
+	rs, _, err := s.ListAudit(ctx(), awsA, parley.Page{MaxResults: 10})
+	must(t, "ListAudit", err)
+	if len(rs) != 5 || !reflect.DeepEqual(rs[2], r2) {
+		t.Fatalf("ListAudit after ReplaceAudit = %+v, want r2 replaced in place", rs)
+	}
+	other := &parley.AuditRecord{ID: "other", Time: t0, AwsAccountID: awsA, Action: "LogoutUser"}
+	wantKind(t, "ReplaceAudit of another account's record", s.ReplaceAudit(ctx(), other), parley.KindNotFound)
+	wantKind(t, "ReplaceAudit of no record", s.ReplaceAudit(ctx(), &parley.AuditRecord{ID: "none", AwsAccountID: awsA}), parley.KindNotFound)
+
+	// A record and the command it audits commit together.
+	e := &parley.OutboxEntry{ID: "audited-cmd", Command: []byte(`{}`)}
+	must(t, "AppendAudit with an outbox entry", s.AppendAudit(parley.WithOutbox(ctx(), e),
+		&parley.AuditRecord{ID: "r5", Time: t0, AwsAccountID: awsA, Action: "DisconnectUser", Result: "ok"}))
+	pending, err := s.PendingOutbox(ctx(), "node-audit")
+	must(t, "PendingOutbox", err)
+	if !slices.ContainsFunc(pending, func(p *parley.OutboxEntry) bool { return p.ID == e.ID }) {
+		t.Fatalf("PendingOutbox = %+v, want the entry written with the audit record", pending)
+	}
+	must(t, "CompleteOutbox", s.CompleteOutbox(ctx(), e.ID))
 }
 
 func newChimeRoom(id, token string, at time.Time) *parley.ChimeRoom {
