@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -208,12 +209,30 @@ func (s *Store) DeleteBan(ctx context.Context, sc parley.Scope, roomID, userID s
 const activeCond = ` AND (expire_time IS NULL OR expire_time > ?)`
 
 func (s *Store) ActiveBan(ctx context.Context, sc parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error) {
-	// The longest-lasting first: until deleted (NULL), then the latest end.
-	b, err := one(ctx, s.read(), scanBan, banNotFound(userID), `SELECT `+banColumns+` FROM bans
-		WHERE account_id = ? AND region = ? AND user_id = ? AND room_id IN (?, '')`+activeCond+`
-		ORDER BY expire_time DESC NULLS FIRST LIMIT 1`,
+	// At most two: the room's and every room's. Sorting them is left to
+	// Go: SQLite's sorter costs more than the lookups (a handshake makes
+	// this read).
+	bans, err := all(ctx, s.read(), scanBan, `SELECT `+banColumns+` FROM bans
+		WHERE account_id = ? AND region = ? AND user_id = ? AND room_id IN (?, '')`+activeCond,
 		sc.AccountID, sc.Region, userID, roomID, now.UnixMilli())
-	return b, s.wrap("ActiveBan", err)
+	if err != nil {
+		return nil, s.wrap("ActiveBan", err)
+	}
+	if len(bans) == 0 {
+		return nil, banNotFound(userID)
+	}
+	// The longest-lasting: until deleted (zero), else the latest end.
+	return slices.MaxFunc(bans, func(a, b *parley.Ban) int {
+		switch {
+		case a.ExpireTime.Equal(b.ExpireTime):
+			return 0
+		case a.ExpireTime.IsZero():
+			return 1
+		case b.ExpireTime.IsZero():
+			return -1
+		}
+		return a.ExpireTime.Compare(b.ExpireTime)
+	}), nil
 }
 
 func (s *Store) ListBans(ctx context.Context, f parley.BanFilter) ([]*parley.Ban, string, error) {

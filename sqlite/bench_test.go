@@ -1,0 +1,55 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/sqlite"
+)
+
+// The reads every handshake and API call makes, on a file store, one
+// goroutine per core: go test -bench . ./sqlite
+func BenchmarkActiveBan(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "parley.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sc := parley.Scope{AccountID: "123456789012", Region: "us-east-1"}
+	for i := range 100 { // some bans, none of the users asked about
+		if err := s.PutBan(context.Background(), &parley.Ban{Scope: sc, UserID: fmt.Sprint("banned", i), Reason: "r", CreateTime: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			if _, err := s.ActiveBan(context.Background(), sc, "room", fmt.Sprint("user", i), time.Now()); parley.KindOf(err) != parley.KindNotFound {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkLiveNodes(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "parley.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Heartbeat(context.Background(), "node-1", false); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.LiveNodes(context.Background(), 5*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
