@@ -25,19 +25,27 @@ const (
 	OpRemoveMember Op = "RemoveMember"
 	// OpDeleteChimeRoom ends the delivery of the Chime room to every device.
 	OpDeleteChimeRoom Op = "DeleteChimeRoom"
+	// OpChimeAccountChanged says the Chime account (Chime, without a room)
+	// was updated or deleted, and OpAccessKeyChanged that the access key
+	// AccessKey was replaced. They close no connection: each node forgets
+	// what it keeps in memory of them (package cache).
+	OpChimeAccountChanged Op = "ChimeAccountChanged"
+	OpAccessKeyChanged    Op = "AccessKeyChanged"
 )
 
-// Command is a revocation (or a change of who receives what) that every
-// live node must carry out on its own connections before the API call that
-// made it returns. Which fields select the connections depends on Op.
+// Command is a revocation (or a change of who receives what, or of what
+// nodes keep in memory) that every live node must carry out on its own
+// connections and caches before the call that made it returns. Which
+// fields select what it applies to depends on Op.
 type Command struct {
 	ID        string       `json:"id"`
 	Op        Op           `json:"op"`
-	Scope     Scope        `json:"scope,omitzero"`  // IVS: the room's account and region
-	Room      string       `json:"room,omitempty"`  // IVS: the room ID
-	Chime     ChimeRoomKey `json:"chime,omitzero"`  // Chime: account, and room for room commands
-	User      string       `json:"user,omitempty"`  // the user (IVS) or member (Chime) concerned
-	Users     []string     `json:"users,omitempty"` // OpSignOut: the Chime users signed out
+	Scope     Scope        `json:"scope,omitzero"`      // IVS: the room's account and region
+	Room      string       `json:"room,omitempty"`      // IVS: the room ID
+	Chime     ChimeRoomKey `json:"chime,omitzero"`      // Chime: account, and room for room commands
+	User      string       `json:"user,omitempty"`      // the user (IVS) or member (Chime) concerned
+	Users     []string     `json:"users,omitempty"`     // OpSignOut: the Chime users signed out
+	AccessKey string       `json:"accessKey,omitempty"` // OpAccessKeyChanged: the access key ID
 	Reason    string       `json:"reason,omitempty"`
 	RequestID string       `json:"requestId,omitempty"` // the messaging request that asked for it, if any
 	Time      time.Time    `json:"time"`

@@ -43,3 +43,31 @@ func TestCommandJSONCompatible(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the commands that make nodes forget what they keep in memory have
+// a fixed JSON: parley keys of one version tells servers of another
+// through the outbox. (A node of a version without them applies an Op it
+// does not know as nothing, and acknowledges it: during an upgrade, such a
+// node keeps what it has for the cache's TTL.)
+func TestForgetCommandsJSON(t *testing.T) {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		cmd  parley.Command
+		json string
+	}{
+		{parley.Command{ID: "c5", Op: parley.OpAccessKeyChanged, AccessKey: "AKIAEXAMPLE000000001", Time: at},
+			`{"id":"c5","op":"AccessKeyChanged","accessKey":"AKIAEXAMPLE000000001","time":"2026-12-01T09:00:00Z"}`},
+		{parley.Command{ID: "c6", Op: parley.OpChimeAccountChanged, Chime: parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: "123456789012", Account: "acc"}}, Time: at},
+			`{"id":"c6","op":"ChimeAccountChanged","chime":{"aws":"123456789012","account":"acc"},"time":"2026-12-01T09:00:00Z"}`},
+	} {
+		b, err := json.Marshal(tc.cmd)
+		if err != nil || string(b) != tc.json {
+			t.Errorf("Marshal(%+v) = %s, %v\nwant %s", tc.cmd, b, err, tc.json)
+		}
+		var got parley.Command
+		if err := json.Unmarshal([]byte(tc.json), &got); err != nil || got.ID != tc.cmd.ID || got.Op != tc.cmd.Op || got.AccessKey != tc.cmd.AccessKey ||
+			got.Chime != tc.cmd.Chime || !got.Time.Equal(at) {
+			t.Errorf("Unmarshal(%s) = %+v, %v, want %+v", tc.json, got, err, tc.cmd)
+		}
+	}
+}

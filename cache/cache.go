@@ -1,21 +1,29 @@
 // Package cache keeps in memory what nearly every request reads: rooms
-// (each token, handshake, DisconnectUser and SendEvent looks its room up)
-// and access keys (each signed request). Nothing that takes access away is
-// cached: sessions, memberships, suspensions and bans are read from the
-// store as before.
+// (each token, handshake, DisconnectUser and SendEvent looks its room up),
+// access keys (each signed request) and Chime accounts (each Chime room,
+// membership and bot call, and each device's GET_MESSAGES). Nothing that
+// takes access away is cached: sessions, memberships, suspensions and bans
+// are read from the store as before, and none of them is part of a room,
+// a key or an account record.
 //
-// Staleness is bounded. A room is forgotten on every node before
-// UpdateRoom or DeleteRoom returns, because those travel as control-plane
-// commands that each node applies (see Invalidating), and a node that
-// loses the control plane (fenced) forgets every room; otherwise a room is
-// kept at most RoomTTL. Access keys change out of process (parley keys),
-// so a key is kept at most KeyTTL: a replaced or deleted secret may still
-// be accepted that long, while a new secret works at once (a signature that
-// does not match is checked again against the store; see sigv4.Refresher).
+// Staleness is bounded. Each change travels as a control-plane command
+// that every live node applies, forgetting what it changes, before the
+// change is acknowledged (see Invalidating): UpdateRoom and DeleteRoom
+// (OpUpdateRoom, OpDeleteRoom); UpdateAccount, UpdateAccountSettings,
+// PutRetentionSettings and DeleteAccount (OpChimeAccountChanged); parley
+// keys create --replace, which waits for the nodes before it returns, and
+// a server started with a new secret for a stored key, whose command the
+// nodes find in the store at their next heartbeat (OpAccessKeyChanged). A
+// node that loses the control plane (fenced), or comes back, forgets
+// everything: commands it missed are not replayed to it. Whatever a
+// command did not reach is kept at most its TTL: RoomTTL, AccountTTL,
+// KeyTTL. A new secret works at once in any case (a signature that does
+// not match is checked again against the store; see sigv4.Refresher).
 package cache
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,15 +34,22 @@ import (
 
 // Bounds on what is kept.
 const (
-	RoomTTL  = 30 * time.Second
-	KeyTTL   = 5 * time.Second
-	maxRooms = 100_000
-	maxKeys  = 10_000
+	RoomTTL     = 30 * time.Second
+	AccountTTL  = 30 * time.Second
+	KeyTTL      = 5 * time.Second
+	maxRooms    = 100_000
+	maxAccounts = 100_000
+	maxKeys     = 10_000
 )
 
 // RoomStore is where rooms are read on a miss.
 type RoomStore interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
+}
+
+// AccountStore is where Chime accounts are read on a miss.
+type AccountStore interface {
+	ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error)
 }
 
 // KeyStore is where access keys are read on a miss.
@@ -83,36 +98,105 @@ func (c *Rooms) Forget(s parley.Scope, id string) { c.m.forget(roomKey{s, id}) }
 func (c *Rooms) Flush() { c.m.flush() }
 
 // Invalidating returns next, with the rooms that commands change or
-// delete forgotten before next applies them (and so before the command is
-// acknowledged), and every room forgotten when the node is fenced or
-// comes back: commands it missed meanwhile are not replayed to it.
+// delete forgotten before next applies them, and every room forgotten when
+// the node is fenced or comes back.
 func (c *Rooms) Invalidating(next control.Sockets) control.Sockets { return invalidating{c, next} }
 
+func (c *Rooms) forgetChanged(cmd parley.Command) {
+	if cmd.Op == parley.OpDeleteRoom || cmd.Op == parley.OpUpdateRoom {
+		c.Forget(cmd.Scope, cmd.Room)
+	}
+}
+
+// Accounts caches Chime accounts read from a store, for the paths that
+// check an account's type (strict mode) and retention: not for
+// GetAccount, ListAccounts or GetRetentionSettings, which show the record.
+type Accounts struct {
+	store AccountStore
+	m     *ttlMap[parley.ChimeAccountKey, parley.ChimeAccount]
+}
+
+// NewAccounts returns a Chime account cache over store.
+func NewAccounts(store AccountStore, now func() time.Time) *Accounts {
+	return &Accounts{store: store, m: newTTLMap[parley.ChimeAccountKey, parley.ChimeAccount](AccountTTL, maxAccounts, now)}
+}
+
+// ChimeAccount returns the account, from memory if it was read within
+// AccountTTL and has not been changed since. Unknown accounts are not
+// remembered. The result is the caller's to modify.
+func (c *Accounts) ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
+	if a, ok := c.m.get(k); ok {
+		return cloneAccount(a), nil
+	}
+	gen := c.m.generation()
+	a, err := c.store.ChimeAccount(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	c.m.put(k, *cloneAccount(*a), gen)
+	return a, nil
+}
+
+// cloneAccount returns a copy of a that shares no slice with it.
+func cloneAccount(a parley.ChimeAccount) *parley.ChimeAccount {
+	a.SupportedLicenses = slices.Clone(a.SupportedLicenses)
+	a.SigninDelegateGroups = slices.Clone(a.SigninDelegateGroups)
+	return &a
+}
+
+// Forget drops an account; the next read goes to the store.
+func (c *Accounts) Forget(k parley.ChimeAccountKey) { c.m.forget(k) }
+
+// Flush drops every account.
+func (c *Accounts) Flush() { c.m.flush() }
+
+// Invalidating returns next, with the accounts that commands change or
+// delete forgotten before next applies them, and every account forgotten
+// when the node is fenced or comes back.
+func (c *Accounts) Invalidating(next control.Sockets) control.Sockets { return invalidating{c, next} }
+
+func (c *Accounts) forgetChanged(cmd parley.Command) {
+	if cmd.Op == parley.OpChimeAccountChanged {
+		c.Forget(cmd.Chime.ChimeAccountKey)
+	}
+}
+
+// forgetter is a cache that control-plane commands keep current.
+type forgetter interface {
+	forgetChanged(cmd parley.Command) // forgets what cmd changed, if anything
+	Flush()
+}
+
+// invalidating is a node's sockets behind a cache: the cache forgets what
+// each command changes before the sockets apply it, and so before the
+// command is acknowledged; and it forgets everything when the node is
+// fenced or comes back, since commands it missed meanwhile are not
+// replayed to it.
 type invalidating struct {
-	rooms *Rooms
+	cache forgetter
 	control.Sockets
 }
 
 func (i invalidating) Apply(cmds []parley.Command) {
 	for _, cmd := range cmds {
-		if cmd.Op == parley.OpDeleteRoom || cmd.Op == parley.OpUpdateRoom {
-			i.rooms.Forget(cmd.Scope, cmd.Room)
-		}
+		i.cache.forgetChanged(cmd)
 	}
 	i.Sockets.Apply(cmds)
 }
 
 func (i invalidating) Fence() {
-	i.rooms.Flush()
+	i.cache.Flush()
 	i.Sockets.Fence()
 }
 
 func (i invalidating) Unfence() {
-	i.rooms.Flush()
+	i.cache.Flush()
 	i.Sockets.Unfence()
 }
 
-// Keys caches access keys read from a store, each at most KeyTTL.
+// Keys caches access keys read from a store, each at most KeyTTL. A key
+// can still change without a command reaching a node (a parley keys of an
+// older version, an edit of the database by hand), so the bound stays short.
 type Keys struct {
 	store KeyStore
 	m     *ttlMap[string, parley.AccessKey]
@@ -142,6 +226,23 @@ func (c *Keys) AccessKey(ctx context.Context, id string) (*parley.AccessKey, err
 func (c *Keys) Refresh(ctx context.Context, id string) (*parley.AccessKey, error) {
 	c.m.forget(id)
 	return c.AccessKey(ctx, id)
+}
+
+// Forget drops a key; the next read goes to the store.
+func (c *Keys) Forget(id string) { c.m.forget(id) }
+
+// Flush drops every key.
+func (c *Keys) Flush() { c.m.flush() }
+
+// Invalidating returns next, with the access keys that commands say were
+// replaced forgotten before next applies them, and every key forgotten
+// when the node is fenced or comes back.
+func (c *Keys) Invalidating(next control.Sockets) control.Sockets { return invalidating{c, next} }
+
+func (c *Keys) forgetChanged(cmd parley.Command) {
+	if cmd.Op == parley.OpAccessKeyChanged {
+		c.Forget(cmd.AccessKey)
+	}
 }
 
 // ttlMap is a bounded map whose entries expire. Each forget bumps a

@@ -12,6 +12,11 @@
 // carried it out or fenced itself. Liveness is judged by the store's clock,
 // never by a node's own, and a node that loses the store or the bus for
 // its lease fences itself: it drops every connection and accepts none.
+//
+// Commands that close nothing travel the same way, so that every node
+// forgets what it keeps in memory of a change before the call returns
+// (package cache). A program that changes the store outside every node
+// (parley keys) makes its commands with a Caller.
 package control
 
 import (
@@ -101,11 +106,8 @@ func (c *Config) defaults() {
 
 // Plane is one node's end of the control plane.
 type Plane struct {
-	store   Store
-	bus     parley.Bus
+	sender
 	sockets Sockets
-	cfg     Config
-	log     *slog.Logger
 
 	mu      sync.Mutex
 	jobs    []job
@@ -116,8 +118,6 @@ type Plane struct {
 	done    []string // delivered commands, for the completer to remove
 	waiting int      // commands of Deliver calls not yet returned
 	health  Stats
-
-	live liveReader // the live nodes, for Deliver
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -134,10 +134,9 @@ type job struct {
 // New returns a control plane for the node; Start runs it.
 func New(store Store, bus parley.Bus, sockets Sockets, log *slog.Logger, cfg Config) *Plane {
 	cfg.defaults()
-	p := &Plane{store: store, bus: bus, sockets: sockets, cfg: cfg, log: log, wake: make(chan struct{}, 1), applied: map[string]time.Time{},
+	p := &Plane{sender: sender{store: store, bus: bus, cfg: cfg, log: log}, sockets: sockets, wake: make(chan struct{}, 1), applied: map[string]time.Time{},
 		health: Stats{StoreUp: true, BusUp: true, LastHealthy: time.Now()}}
-	p.live.read = func(ctx context.Context) ([]string, error) { return store.LiveNodes(ctx, cfg.Lease) }
-	p.live.timeout = cfg.Timeout
+	p.init()
 	return p
 }
 
@@ -190,17 +189,7 @@ func Entry(cmd *parley.Command) *parley.OutboxEntry {
 // no write, the commands alone are written.
 func (p *Plane) Do(ctx context.Context, write func(ctx context.Context) error, cmds ...parley.Command) error {
 	start := time.Now()
-	entries := make([]*parley.OutboxEntry, len(cmds))
-	for i := range cmds {
-		entries[i] = Entry(&cmds[i])
-	}
-	var err error
-	if write != nil {
-		err = write(parley.WithOutbox(ctx, entries...))
-	} else {
-		err = p.store.AppendOutbox(ctx, entries...)
-	}
-	if err != nil {
+	if err := p.write(ctx, write, cmds); err != nil {
 		return err
 	}
 	return p.deliver(ctx, start, cmds)
@@ -233,35 +222,92 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 			p.cfg.Observer.Revoked(cmds, time.Since(start), err)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Timeout)
+	if _, err := p.await(ctx, cmds); err != nil {
+		return err
+	}
+	// Carried out everywhere: the caller need not wait for the clean-up,
+	// which is batched with that of other calls into one write.
+	p.mu.Lock()
+	for _, c := range cmds {
+		p.done = append(p.done, c.ID)
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// sender makes commands durable and waits until every live node has
+// carried them out: a node's Plane does, and so does a Caller, outside
+// every node.
+type sender struct {
+	store Store
+	bus   parley.Bus // nil: the nodes find commands in the outbox, and acknowledge them there
+	cfg   Config
+	log   *slog.Logger
+	live  liveReader // the live nodes, for deliver
+}
+
+// init sets up what the sender needs besides its fields.
+func (s *sender) init() {
+	s.live.read = func(ctx context.Context) ([]string, error) { return s.store.LiveNodes(ctx, s.cfg.Lease) }
+	s.live.timeout = s.cfg.Timeout
+}
+
+// write appends cmds to the outbox, giving each an ID, in the transaction
+// of write's change if write is not nil.
+func (s *sender) write(ctx context.Context, write func(ctx context.Context) error, cmds []parley.Command) error {
+	entries := make([]*parley.OutboxEntry, len(cmds))
+	for i := range cmds {
+		entries[i] = Entry(&cmds[i])
+	}
+	if write != nil {
+		return write(parley.WithOutbox(ctx, entries...))
+	}
+	return s.store.AppendOutbox(ctx, entries...)
+}
+
+// await publishes cmds, already in the outbox, and returns once every node
+// live when it started has confirmed them, or has died or fenced itself
+// meanwhile, with the number of nodes that confirmed; or an error after
+// the timeout. It ignores ctx's cancellation: the commands are durable.
+func (s *sender) await(ctx context.Context, cmds []parley.Command) (confirmed int, err error) {
+	if len(cmds) == 0 {
+		return 0, nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 	defer cancel()
 	ids := make([]string, len(cmds))
 	for i, c := range cmds {
 		ids[i] = c.ID
 	}
 	acks := make(chan string, 64)
-	replyTo := "parley.reply." + parley.NewID()
-	// A bus that does not answer must not use up the call's time: the
-	// store carries the acknowledgements then.
-	sctx, scancel := context.WithTimeout(ctx, min(p.cfg.Timeout/4, time.Second))
-	defer scancel()
-	if unsub, err := p.bus.Subscribe(sctx, replyTo, func(ev parley.Event) {
-		if ev.Type == parley.EventAck {
-			select {
-			case acks <- ev.Node:
-			default: // the store has the acknowledgement too, sooner or later
+	replyTo := ""
+	if s.bus != nil {
+		replyTo = "parley.reply." + parley.NewID()
+		// A bus that does not answer must not use up the call's time: the
+		// store carries the acknowledgements then.
+		sctx, scancel := context.WithTimeout(ctx, min(s.cfg.Timeout/4, time.Second))
+		defer scancel()
+		if unsub, err := s.bus.Subscribe(sctx, replyTo, func(ev parley.Event) {
+			if ev.Type == parley.EventAck {
+				select {
+				case acks <- ev.Node:
+				default: // the store has the acknowledgement too, sooner or later
+				}
 			}
+		}); err == nil {
+			defer unsub()
+		} else {
+			s.log.Warn("control: no bus for acknowledgements, waiting on the store", "err", err)
+			replyTo = ""
 		}
-	}); err == nil {
-		defer unsub()
-	} else {
-		p.log.Warn("control: no bus for acknowledgements, waiting on the store", "err", err)
-		replyTo = ""
 	}
 	msg := parley.Event{Type: parley.EventControl, Commands: cmds, ReplyTo: replyTo}
 	publish := func() {
-		if err := p.bus.Publish(ctx, parley.ControlSubject, msg); err != nil {
-			p.log.Warn("control: publishing a command", "err", err)
+		if s.bus == nil {
+			return // the nodes read the outbox at their next heartbeat
+		}
+		if err := s.bus.Publish(ctx, parley.ControlSubject, msg); err != nil {
+			s.log.Warn("control: publishing a command", "err", err)
 		}
 	}
 	publish()
@@ -269,15 +315,21 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 	// The nodes live once the commands were durable must confirm; a node
 	// that dies or fences itself meanwhile no longer holds connections.
 	waiting := map[string]bool{}
-	live, err := p.live.get(ctx)
+	live, err := s.live.get(ctx)
 	if err != nil {
-		return &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver", Message: "store unavailable", Err: err}
+		return 0, &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver", Message: "store unavailable", Err: err}
 	}
 	for _, n := range live {
 		waiting[n] = true
 	}
+	confirm := func(n string) {
+		if waiting[n] {
+			delete(waiting, n)
+			confirmed++
+		}
+	}
 	recheck := func() {
-		live, err := p.live.get(ctx)
+		live, err := s.live.get(ctx)
 		if err != nil {
 			return
 		}
@@ -292,7 +344,7 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 	storeAcks := func() {
 		count := map[string]int{}
 		for _, id := range ids {
-			nodes, err := p.store.OutboxAcks(ctx, id)
+			nodes, err := s.store.OutboxAcks(ctx, id)
 			if parley.KindOf(err) == parley.KindNotFound {
 				for n := range waiting {
 					count[n]++
@@ -308,7 +360,7 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 		}
 		for n, c := range count {
 			if c == len(ids) {
-				delete(waiting, n)
+				confirm(n)
 			}
 		}
 	}
@@ -317,26 +369,63 @@ func (p *Plane) deliver(ctx context.Context, start time.Time, cmds []parley.Comm
 	for rounds := 1; len(waiting) > 0; {
 		select {
 		case n := <-acks:
-			delete(waiting, n)
+			confirm(n)
 		case <-poll.C:
 			recheck()
 			// The bus may have lost the command or an acknowledgement;
 			// the store has what the nodes that read the outbox did.
-			if rounds++; rounds%3 == 0 && len(waiting) > 0 {
+			// Without a bus it has everything, so look every time.
+			if rounds++; (s.bus == nil || rounds%3 == 0) && len(waiting) > 0 {
 				storeAcks()
 				publish()
 			}
 		case <-ctx.Done():
-			return &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver",
-				Message: fmt.Sprintf("%d node(s) did not confirm within %s; the command stays queued and is carried out, or the node fenced, within %s", len(waiting), p.cfg.Timeout, p.cfg.Lease)}
+			return confirmed, &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver",
+				Message: fmt.Sprintf("%d node(s) did not confirm within %s; the command stays queued and is carried out, or the node fenced, within %s", len(waiting), s.cfg.Timeout, s.cfg.Lease)}
 		}
 	}
-	// Carried out everywhere: the caller need not wait for the clean-up,
-	// which is batched with that of other calls into one write.
-	p.mu.Lock()
-	p.done = append(p.done, ids...)
-	p.mu.Unlock()
-	return nil
+	return confirmed, nil
+}
+
+// Caller makes commands from outside every node: a program that changes
+// the store itself (parley keys) and must know the running nodes have
+// acted on the change before it returns. It is not a node: it does not
+// heartbeat, holds no connections, and no call waits for it.
+type Caller struct {
+	sender
+}
+
+// NewCaller returns a caller over the nodes' store and, if not nil, their
+// bus. Without the bus, the nodes find the commands in the outbox at their
+// next heartbeat and acknowledge them there, where the caller reads them:
+// a call takes about a heartbeat then. cfg's NodeID and Observer are unused.
+func NewCaller(store Store, bus parley.Bus, log *slog.Logger, cfg Config) *Caller {
+	cfg.defaults()
+	c := &Caller{sender{store: store, bus: bus, cfg: cfg, log: log}}
+	c.init()
+	return c
+}
+
+// Do is Plane.Do from outside every node. It also returns how many live
+// nodes confirmed the commands: zero when none is running.
+func (c *Caller) Do(ctx context.Context, write func(ctx context.Context) error, cmds ...parley.Command) (confirmed int, err error) {
+	if err := c.write(ctx, write, cmds); err != nil {
+		return 0, err
+	}
+	if confirmed, err = c.await(ctx, cmds); err != nil {
+		return confirmed, err
+	}
+	// Every live node carried them out; a failure only leaves them for expiry.
+	ids := make([]string, len(cmds))
+	for i, cmd := range cmds {
+		ids[i] = cmd.ID
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
+	defer cancel()
+	if err := c.store.CompleteOutbox(wctx, ids...); err != nil {
+		c.log.Warn("control: completing commands", "err", err)
+	}
+	return confirmed, nil
 }
 
 // completeInterval is how often delivered commands are removed from the

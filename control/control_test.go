@@ -377,6 +377,60 @@ func runSuite(t *testing.T, e env) {
 		}
 	})
 
+	// A program outside the nodes (parley keys) makes a change and returns
+	// only once every live node carried its command out: over the bus, or
+	// with no bus through the store, which the nodes read at each heartbeat.
+	t.Run("CallerOutsideTheNodes", func(t *testing.T) {
+		for _, viaBus := range []bool{true, false} {
+			c := newCluster(t, e)
+			c.start(e, 2)
+			c.add(e.isolated(t), control.Config{}) // off the bus: it reads the outbox
+			for _, n := range c.nodes {
+				n.sockets.connect(userKey("r1", "alice"))
+			}
+			var bus parley.Bus
+			if viaBus {
+				bus = e.bus(t)
+			}
+			caller := control.NewCaller(c.store, bus, slog.New(slog.NewTextHandler(io.Discard, nil)), control.Config{Heartbeat: heartbeat, Lease: lease, Timeout: timeout})
+			if n, err := caller.Do(context.Background(), nil, disconnect("r1", "alice")); err != nil || n != 3 {
+				t.Fatalf("Caller.Do (bus %v) = %d, %v, want 3 nodes confirmed", viaBus, n, err)
+			}
+			c.noLiveNodeHolds(userKey("r1", "alice"))
+			outboxEmpty(t, c.store)
+		}
+	})
+
+	t.Run("CallerNoNodes", func(t *testing.T) {
+		c := newCluster(t, e)
+		caller := control.NewCaller(c.store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), control.Config{Heartbeat: heartbeat, Lease: lease, Timeout: timeout})
+		refused := parley.Errorf(parley.KindNotFound, "no such key")
+		if n, err := caller.Do(context.Background(), func(context.Context) error { return refused }, disconnect("r1", "alice")); err != refused || n != 0 {
+			t.Fatalf("Caller.Do with a failing write = %d, %v, want the write's error", n, err)
+		}
+		outboxEmpty(t, c.store)
+		start := time.Now()
+		if n, err := caller.Do(context.Background(), nil, disconnect("r1", "alice")); n != 0 || err != nil {
+			t.Fatalf("Caller.Do with no node running = %d, %v, want 0, nil", n, err)
+		}
+		if took := time.Since(start); took > heartbeat {
+			t.Fatalf("Caller.Do with no node running took %s", took)
+		}
+	})
+
+	t.Run("CallerTimesOut", func(t *testing.T) {
+		c := newCluster(t, e)
+		slow := c.add(e.isolated(t), control.Config{Heartbeat: 400 * time.Millisecond, Lease: 5 * time.Second})
+		slow.sockets.connect(userKey("r1", "alice"))
+		caller := control.NewCaller(c.store, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), control.Config{Lease: 5 * time.Second, Timeout: 150 * time.Millisecond})
+		n, err := caller.Do(context.Background(), nil, disconnect("r1", "alice"))
+		if n != 0 || !control.Queued(err) || parley.KindOf(err) != parley.KindUnavailable {
+			t.Fatalf("Caller.Do past its timeout = %d, %v, want 0 and an Unavailable error after the commands were queued", n, err)
+		}
+		eventually(t, 2*time.Second, "the slow node carries the command out", func() bool { return !slow.sockets.holds(userKey("r1", "alice")) })
+		outboxEmpty(t, c.store)
+	})
+
 	t.Run("BatchOfFifty", func(t *testing.T) {
 		c := newCluster(t, e)
 		c.start(e, 3)

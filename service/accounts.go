@@ -103,11 +103,7 @@ func (s *Accounts) ListChimeAccounts(ctx context.Context, f parley.ChimeAccountF
 
 // UpdateChimeAccount changes an account's name or default license.
 func (s *Accounts) UpdateChimeAccount(ctx context.Context, id string, name, license *string) (*parley.ChimeAccount, error) {
-	k, err := accountKey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.Store.UpdateChimeAccount(ctx, k, func(a *parley.ChimeAccount) error {
+	return s.updateAccount(ctx, id, func(a *parley.ChimeAccount) error {
 		if license != nil {
 			if !contains(a.SupportedLicenses, *license) {
 				return parley.Invalid("DefaultLicense", "must be one of the account's supported licenses %v", a.SupportedLicenses)
@@ -121,22 +117,19 @@ func (s *Accounts) UpdateChimeAccount(ctx context.Context, id string, name, lice
 	})
 }
 
-// DeleteChimeAccount deletes an account whose users are all suspended.
+// DeleteChimeAccount deletes an account whose users are all suspended;
+// every node forgets it before it returns.
 func (s *Accounts) DeleteChimeAccount(ctx context.Context, id string) error {
 	k, err := accountKey(ctx, id)
 	if err != nil {
 		return err
 	}
-	return s.Store.DeleteChimeAccount(ctx, k)
+	return s.Control.Do(ctx, func(ctx context.Context) error { return s.Store.DeleteChimeAccount(ctx, k) }, s.accountChanged(k))
 }
 
 // UpdateChimeAccountSettings merges the settings given.
 func (s *Accounts) UpdateChimeAccountSettings(ctx context.Context, id string, disableRemoteControl, enableDialOut *bool) error {
-	k, err := accountKey(ctx, id)
-	if err != nil {
-		return err
-	}
-	_, err = s.Store.UpdateChimeAccount(ctx, k, func(a *parley.ChimeAccount) error {
+	_, err := s.updateAccount(ctx, id, func(a *parley.ChimeAccount) error {
 		if disableRemoteControl != nil {
 			a.DisableRemoteControl = *disableRemoteControl
 		}
@@ -146,6 +139,41 @@ func (s *Accounts) UpdateChimeAccountSettings(ctx context.Context, id string, di
 		return nil
 	})
 	return err
+}
+
+// updateAccount applies fn to the caller's account id.
+func (s *Accounts) updateAccount(ctx context.Context, id string, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error) {
+	k, err := accountKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.updateChimeAccount(ctx, s.Store, k, fn)
+}
+
+// accountUpdater is a store that updates Chime accounts.
+type accountUpdater interface {
+	UpdateChimeAccount(ctx context.Context, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error)
+}
+
+// updateChimeAccount applies fn to account k in st, and every node forgets
+// the account before it returns (nodes keep accounts in memory: package
+// cache). If a node did not confirm, the change is made all the same and
+// returned with the error: that node forgets the account within the lease.
+func (s *Core) updateChimeAccount(ctx context.Context, st accountUpdater, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error) {
+	var a *parley.ChimeAccount
+	err := s.Control.Do(ctx, func(ctx context.Context) (err error) {
+		a, err = st.UpdateChimeAccount(ctx, k, fn)
+		return err
+	}, s.accountChanged(k))
+	if a == nil {
+		return nil, err
+	}
+	return a, err
+}
+
+// accountChanged is the command that makes every node forget account k.
+func (s *Core) accountChanged(k parley.ChimeAccountKey) parley.Command {
+	return parley.Command{Op: parley.OpChimeAccountChanged, Chime: parley.ChimeRoomKey{ChimeAccountKey: k}, Time: s.Clock.Now()}
 }
 
 // Invite is the outcome of inviting one e-mail address.

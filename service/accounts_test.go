@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -116,4 +117,68 @@ func TestCreateDeviceSession(t *testing.T) {
 			t.Errorf("session for %s: %v, want Forbidden", id, err)
 		}
 	}
+}
+
+// Ensure every change to an account carries one OpChimeAccountChanged
+// command for it in the change's own write (so that every node forgets the
+// account before the call returns), and a change refused carries none.
+func TestAccountChangesTellEveryNode(t *testing.T) {
+	s, st, ctl, _ := accounts(t, parley.AccountEnterpriseLWA, nil)
+	st.accounts[caller.AccountID+"/acct"].SupportedLicenses = []string{"Basic", "Pro"}
+	rooms := &service.ChimeRooms{Core: s.Core, Store: chimeRoomStoreOf(st)}
+	name, basic, bad, on := "Renamed", "Basic", "Gold", true
+	want := parley.ChimeRoomKey{ChimeAccountKey: parley.ChimeAccountKey{AWS: caller.AccountID, Account: "acct"}}
+	for _, tc := range []struct {
+		what   string
+		change func() error
+	}{
+		{"UpdateAccount", func() error { _, err := s.UpdateChimeAccount(asCaller(), "acct", &name, &basic); return err }},
+		{"UpdateAccountSettings", func() error { return s.UpdateChimeAccountSettings(asCaller(), "acct", &on, nil) }},
+		{"PutRetentionSettings", func() error { return rooms.PutRetentionSettings(asCaller(), "acct", 30, 0) }},
+		{"DeleteAccount", func() error { return s.DeleteChimeAccount(asCaller(), "acct") }},
+	} {
+		before, outboxed := len(ctl.commands()), len(st.outboxed)
+		if err := tc.change(); err != nil {
+			t.Fatalf("%s: %v", tc.what, err)
+		}
+		cmds := ctl.commands()[before:]
+		if len(cmds) != 1 || cmds[0].Op != parley.OpChimeAccountChanged || cmds[0].Chime != want {
+			t.Fatalf("%s: commands %+v, want one ChimeAccountChanged of %+v", tc.what, cmds, want)
+		}
+		if got := st.outboxed[outboxed:]; len(got) != 1 || got[0].ID != cmds[0].ID {
+			t.Fatalf("%s: the write carried %d outbox entries, want the command's", tc.what, len(got))
+		}
+	}
+	if a := st.accounts[caller.AccountID+"/acct"]; a != nil {
+		t.Fatalf("account after DeleteAccount: %+v", a)
+	}
+
+	// Refused changes: nothing changed, nothing to tell.
+	s, _, ctl, _ = accounts(t, parley.AccountEnterpriseLWA, nil)
+	if _, err := s.UpdateChimeAccount(asCaller(), "acct", nil, &bad); parley.KindOf(err) != parley.KindInvalid {
+		t.Fatalf("UpdateAccount to an unsupported license: %v, want Invalid", err)
+	}
+	if err := s.DeleteChimeAccount(asCaller(), "ghost"); parley.KindOf(err) != parley.KindNotFound {
+		t.Fatalf("DeleteAccount of a missing account: %v, want NotFound", err)
+	}
+	if n := len(ctl.commands()); n != 0 {
+		t.Fatalf("%d commands after refused changes", n)
+	}
+}
+
+// chimeRoomStoreOf is the account store as ChimeRooms sees it, for the
+// calls that read and change an account.
+func chimeRoomStoreOf(st *fakeAccountStore) service.ChimeRoomStore { return accountRoomStore{acc: st} }
+
+type accountRoomStore struct {
+	service.ChimeRoomStore
+	acc *fakeAccountStore
+}
+
+func (s accountRoomStore) ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
+	return s.acc.ChimeAccount(ctx, k)
+}
+
+func (s accountRoomStore) UpdateChimeAccount(ctx context.Context, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error) {
+	return s.acc.UpdateChimeAccount(ctx, k, fn)
 }

@@ -18,6 +18,25 @@ type ChimeRooms struct {
 	Store ChimeRoomStore
 	Bus   parley.Bus
 	Chime ChimeOptions
+	// AccountLookup, if set, is how the hot paths (every room, membership
+	// and bot call, and a device's GET_MESSAGES) read the account: a cache
+	// kept current by the control plane (package cache). The account holds
+	// nothing that grants access (no session, membership or suspension).
+	// GetRetentionSettings reads Store: it shows the record.
+	AccountLookup AccountReader
+}
+
+// AccountReader reads a Chime account.
+type AccountReader interface {
+	ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error)
+}
+
+// accounts is where the hot paths read accounts: AccountLookup if set.
+func (s *ChimeRooms) accounts() AccountReader {
+	if s.AccountLookup != nil {
+		return s.AccountLookup
+	}
+	return s.Store
 }
 
 // ChimeRoomStore is what ChimeRooms reads and writes.
@@ -54,7 +73,7 @@ func callerARN(ctx context.Context) string {
 // enterprise returns the key of the caller's Chime account accountID after
 // checking, in strict mode, that it may use rooms and bots (Enterprise only).
 func (s *ChimeRooms) enterprise(ctx context.Context, accountID string) (parley.ChimeAccountKey, error) {
-	k, a, err := chimeAccount(ctx, s.Store, accountID)
+	k, a, err := chimeAccount(ctx, s.accounts(), accountID)
 	if err != nil {
 		return k, err
 	}
@@ -341,7 +360,7 @@ func (s *ChimeRooms) PutRetentionSettings(ctx context.Context, accountID string,
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.UpdateChimeAccount(ctx, a, func(a *parley.ChimeAccount) error {
+	_, err = s.updateChimeAccount(ctx, s.Store, a, func(a *parley.ChimeAccount) error {
 		a.RoomRetentionDays, a.ConversationRetentionDays = roomDays, conversationDays
 		return nil
 	})
@@ -405,7 +424,7 @@ func (s *ChimeRooms) RoomHistory(ctx context.Context, member parley.ChimeMemberK
 		}
 		return nil, err
 	}
-	a, err := s.Store.ChimeAccount(ctx, member.ChimeAccountKey)
+	a, err := s.accounts().ChimeAccount(ctx, member.ChimeAccountKey)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/inmem"
@@ -15,6 +16,24 @@ type fakeChimeRoomStore struct {
 	members          map[string]*parley.RoomMembership // by member ID, in room "room"
 	messages         []*parley.ChimeMessage
 	deleteMembership func(room, member string) error
+	since            time.Time // of the last Messages call
+}
+
+func (f *fakeChimeRoomStore) Messages(_ context.Context, _ parley.ChimeRoomKey, since time.Time, _ int) ([]*parley.ChimeMessage, error) {
+	f.since = since
+	return nil, nil
+}
+
+// accountLookup is an account cache that answers with its own account.
+type accountLookup struct {
+	account *parley.ChimeAccount
+	reads   int
+}
+
+func (l *accountLookup) ChimeAccount(context.Context, parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
+	l.reads++
+	c := *l.account
+	return &c, nil
 }
 
 func (f *fakeChimeRoomStore) ChimeAccount(_ context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
@@ -121,4 +140,38 @@ func TestDeleteRoomMembership(t *testing.T) {
 
 func (f *fakeChimeRoomStore) Bot(_ context.Context, _ parley.ChimeAccountKey, id string) (*parley.Bot, error) {
 	return nil, parley.Errorf(parley.KindNotFound, "bot %s not found", id) // alice is a user
+}
+
+// Ensure the hot paths (a room call's strict check, a device's history)
+// read the account through AccountLookup, while GetRetentionSettings, which
+// shows the record, and the membership check of the history read the store.
+func TestChimeRoomsReadAccountsThroughLookup(t *testing.T) {
+	s, st, _, _, _ := chimeRooms(t, parley.AccountEnterpriseLWA)
+	s.Chime.Strict = true
+	st.account.RoomRetentionDays = 7
+	lookup := &accountLookup{account: &parley.ChimeAccount{AwsAccountID: caller.AccountID, AccountID: "acct", Type: parley.AccountTeam, RoomRetentionDays: 1}}
+	s.AccountLookup = lookup
+	room := st.account.Key().Room("room")
+
+	if _, err := s.GetChimeRoom(asCaller(), "acct", "room"); parley.KindOf(err) != parley.KindForbidden {
+		t.Fatalf("GetRoom with the lookup saying Team: %v, want Forbidden (strict mode read the lookup)", err)
+	}
+	lookup.account.Type = parley.AccountEnterpriseLWA
+	if _, err := s.RoomHistory(asCaller(), room.Member("alice"), 10); err != nil {
+		t.Fatal(err)
+	}
+	if want := now.AddDate(0, 0, -1); !st.since.Equal(want) {
+		t.Fatalf("history since %v, want %v: the lookup's one-day retention", st.since, want)
+	}
+	if _, err := s.RoomHistory(asCaller(), room.Member("mallory"), 10); parley.KindOf(err) != parley.KindForbidden {
+		t.Fatalf("history for a non-member: %v, want Forbidden (memberships come from the store)", err)
+	}
+	reads := lookup.reads
+	a, err := s.RetentionSettings(asCaller(), "acct")
+	if err != nil || a.RoomRetentionDays != 7 {
+		t.Fatalf("GetRetentionSettings = %+v, %v, want the store's 7 days", a, err)
+	}
+	if lookup.reads != reads+1 {
+		t.Fatalf("GetRetentionSettings read the lookup %d times, want once (the strict check)", lookup.reads-reads)
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
+	"github.com/parley-chat/parley/control"
 	"github.com/parley-chat/parley/service"
 )
 
@@ -37,6 +38,7 @@ type fakeAccountStore struct {
 	mu       sync.Mutex
 	accounts map[string]*parley.ChimeAccount
 	users    map[string]*parley.ChimeUser
+	outboxed []*parley.OutboxEntry // written with account changes
 }
 
 func (f *fakeAccountStore) ChimeAccount(_ context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
@@ -60,6 +62,35 @@ func (f *fakeAccountStore) ChimeUser(_ context.Context, k parley.ChimeUserKey) (
 	return &c, nil
 }
 
+// UpdateChimeAccount and DeleteChimeAccount record the commands their
+// write carried (the outbox entries of ctx) in outboxed.
+func (f *fakeAccountStore) UpdateChimeAccount(ctx context.Context, k parley.ChimeAccountKey, fn func(*parley.ChimeAccount) error) (*parley.ChimeAccount, error) {
+	a, err := f.ChimeAccount(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	c := *a
+	if err := fn(&c); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accounts[k.AWS+"/"+k.Account] = &c
+	f.outboxed = append(f.outboxed, parley.OutboxFrom(ctx)...)
+	return &c, nil
+}
+
+func (f *fakeAccountStore) DeleteChimeAccount(ctx context.Context, k parley.ChimeAccountKey) error {
+	if _, err := f.ChimeAccount(ctx, k); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.accounts, k.AWS+"/"+k.Account)
+	f.outboxed = append(f.outboxed, parley.OutboxFrom(ctx)...)
+	return nil
+}
+
 func (f *fakeAccountStore) UpdateChimeUser(ctx context.Context, k parley.ChimeUserKey, fn func(*parley.ChimeUser) error) (*parley.ChimeUser, error) {
 	u, err := f.ChimeUser(ctx, k)
 	if err != nil {
@@ -81,9 +112,15 @@ type fakeControl struct {
 	err  error // returned by Do and Deliver, after the write
 }
 
+// Do hands write the commands' outbox entries, as the control plane does,
+// so a fake store can tell whether its write carried them.
 func (c *fakeControl) Do(ctx context.Context, write func(context.Context) error, cmds ...parley.Command) error {
 	if write != nil {
-		if err := write(ctx); err != nil {
+		entries := make([]*parley.OutboxEntry, len(cmds))
+		for i := range cmds {
+			entries[i] = control.Entry(&cmds[i])
+		}
+		if err := write(parley.WithOutbox(ctx, entries...)); err != nil {
 			return err
 		}
 	}

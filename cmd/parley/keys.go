@@ -11,6 +11,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/cache"
+	"github.com/parley-chat/parley/control"
+	"github.com/parley-chat/parley/natsbus"
 )
 
 // storeCommand parses a subcommand's flags (the server's, for --data and
@@ -73,15 +76,24 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// A key with an empty secret would let anyone who knows its ID sign.
 		return errors.New("--access-key-id needs its secret: --secret-access-key-file, PARLEY_SECRET_ACCESS_KEY or --secret-access-key")
 	}
-	if old, err := s.AccessKey(ctx, k.ID); err == nil && !replace {
+	old, err := s.AccessKey(ctx, k.ID)
+	switch {
+	case err == nil && !replace:
 		return fmt.Errorf("access key %s already exists (account %s); --replace replaces its secret and account", k.ID, old.AccountID)
-	} else if err != nil && parley.KindOf(err) != parley.KindNotFound {
+	case err != nil && parley.KindOf(err) != parley.KindNotFound:
 		return err
 	}
 	if k.AccountID == "" {
 		k.AccountID = parley.NewAccountID()
 	}
-	if err := s.PutAccessKey(ctx, k); err != nil {
+	var told string
+	if old == nil {
+		// No server keeps an unknown key ID in memory: nothing to tell.
+		err = s.PutAccessKey(ctx, k)
+	} else {
+		told, err = replaceKey(ctx, c, s, stderr, k)
+	}
+	if err != nil {
 		return err
 	}
 	secret := "(as given)"
@@ -89,7 +101,49 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		secret = k.Secret
 	}
 	fmt.Fprintf(stdout, "account ID:         %s\naccess key ID:      %s\nsecret access key:  %s\n", k.AccountID, k.ID, secret)
+	if told != "" {
+		fmt.Fprintf(stdout, "running servers:    %s\n", told)
+	}
 	return nil
+}
+
+// keyChanged is the command that makes every node forget access key id.
+func keyChanged(id string, clock parley.Clock) parley.Command {
+	return parley.Command{Op: parley.OpAccessKeyChanged, AccessKey: id, Time: clock.Now()}
+}
+
+// replaceKey stores k over the key of the same ID, and returns once every
+// running server has forgotten the old one, saying how many did. It
+// reaches them over NATS if the configuration names it, and through the
+// store in any case: servers read commands there at each heartbeat. If a
+// server does not confirm within the command timeout, the key is replaced
+// all the same, with a warning of what that means.
+func replaceKey(ctx context.Context, c Config, s Store, stderr io.Writer, k *parley.AccessKey) (string, error) {
+	log := newLogger(stderr, c)
+	var bus parley.Bus
+	if c.Bus != "inmem" {
+		b, err := natsbus.Connect(c.Bus, "parley-cli-"+parley.NewID(), log)
+		if err != nil {
+			log.Warn("no bus: telling the servers through the store", "err", err)
+		} else {
+			bus = b
+			defer b.Close(context.WithoutCancel(ctx))
+		}
+	}
+	caller := control.NewCaller(s, bus, log, control.Config{Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout})
+	n, err := caller.Do(ctx, func(ctx context.Context) error { return s.PutAccessKey(ctx, k) }, keyChanged(k.ID, parley.SystemClock{}))
+	switch {
+	case err != nil && !control.Queued(err):
+		return "", err
+	case err != nil:
+		fmt.Fprintf(stderr, "parley: warning: the key is replaced, but not every running server confirmed it: %v.\n"+
+			"A server keeps a key in memory at most %s: one that did not confirm refuses the old secret at most %s after the change.\n",
+			err, cache.KeyTTL, cache.KeyTTL)
+		return fmt.Sprintf("%d confirmed, not all (see the warning)", n), nil
+	case n == 0:
+		return "none on this store", nil
+	}
+	return fmt.Sprintf("%d told; the old secret is refused from now on", n), nil
 }
 
 // env prints shell exports that point the AWS CLI and SDKs at this server,

@@ -145,7 +145,13 @@ type Main struct {
 	wg       sync.WaitGroup
 	registry *prometheus.Registry
 	chatLog  *chatlog.Logger
-	rooms    *cache.Rooms // rooms as the hub and the hot service paths read them
+	// What every request reads, kept current by the control plane: rooms
+	// as the hub and the hot service paths read them, access keys as
+	// signatures are checked with them, and Chime accounts as room calls
+	// and devices read them.
+	rooms    *cache.Rooms
+	keys     *cache.Keys
+	accounts *cache.Accounts
 	debug    *http.Server
 }
 
@@ -212,7 +218,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.registry = prometheus.NewRegistry()
 	ops := metrics.New(m.registry, m.NodeID, m.Hub)
 	svc.Core.Gate = m.Hub
-	m.Control = control.New(m.Store, m.Bus, m.rooms.Invalidating(m.Hub), m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
+	// Each cache forgets what a command changed before the hub applies it.
+	sockets := m.accounts.Invalidating(m.keys.Invalidating(m.rooms.Invalidating(m.Hub)))
+	m.Control = control.New(m.Store, m.Bus, sockets, m.Log, control.Config{NodeID: m.NodeID, Heartbeat: c.HeartbeatInterval, Lease: c.Lease, Timeout: c.CommandTimeout, Observer: ops})
 	ops.SetControl(m.Control)
 	svc.Core.Control = m.Control
 	if err := m.Control.Start(ctx); err != nil {
@@ -288,15 +296,18 @@ func (m *Main) newChatLog() *chatlog.Logger {
 // chat log. Its control plane is set once that is built (it needs the hub,
 // which needs the service).
 //
-// What every request reads is kept in memory: rooms (m.rooms), kept current
-// by the control plane's commands, and access keys (see newServer).
+// What every request reads is kept in memory, current by the control
+// plane's commands: rooms, access keys (for newServer) and Chime accounts.
 func (m *Main) newService(sealer *chattoken.Sealer, lambdas *webhook.Client) *service.Services {
 	c := m.Config
 	svc := service.New(service.Config{Store: m.Store, Bus: m.Bus, Clock: m.Clock, Tokens: sealer, Log: m.Log, ChatLog: m.chatLog,
 		Chime:  service.ChimeOptions{Strict: c.ChimeStrict, SessionLifetime: c.SessionLifetime, Bots: lambdas},
 		Limits: service.Limits{RoomsPerAccount: c.RoomQuota, LoggingConfigurationsPerAccount: c.LoggingQuota, TokenLifetime: c.TokenLifetime}})
 	m.rooms = cache.NewRooms(m.Store, m.Clock.Now)
+	m.keys = cache.NewKeys(m.Store, m.Clock.Now)
+	m.accounts = cache.NewAccounts(m.Store, m.Clock.Now)
 	svc.Rooms.Lookup = m.rooms
+	svc.ChimeRooms.AccountLookup = m.accounts
 	return svc
 }
 
@@ -320,7 +331,7 @@ func (m *Main) newServer(ctx context.Context, svc *service.Services, sealer *cha
 	limiter := server.NewLimiter(map[string]map[string]float64{"ivschat": server.IVSRates}, c.ThrottleScale)
 	limiter.SetDefault("chime", c.ChimeRate)
 	limiter.SetClock(m.Clock.Now)
-	verifier := &sigv4.Verifier{Keys: cache.NewKeys(m.Store, m.Clock.Now), Services: []string{"ivschat", "chime"},
+	verifier := &sigv4.Verifier{Keys: m.keys, Services: []string{"ivschat", "chime"},
 		Insecure: c.InsecureDevAuth, InsecureAccount: m.Key.AccountID, InsecureRegion: c.Region}
 	if !slices.Contains(c.Regions, "*") {
 		verifier.Regions = c.Regions
@@ -489,6 +500,10 @@ Use it from a shell:  eval "$(go run ./cmd/parley env --data %s)"
 // has none, and returns the credential to print.
 // A configured key already stored for another account is refused: moving
 // a key between accounts is for keys create --replace, said on purpose.
+// A stored key given a new secret is a change the running nodes must hear
+// of: its command goes to the outbox with it, and each node forgets the old
+// secret at its next heartbeat (nothing waits for them: this node is
+// starting).
 func ensureKey(ctx context.Context, s parley.Store, c Config, clock parley.Clock) (*parley.AccessKey, error) {
 	if c.AccessKeyID != "" {
 		account := c.AccountID
@@ -506,6 +521,10 @@ func ensureKey(ctx context.Context, s parley.Store, c Config, clock parley.Clock
 			return nil, err
 		}
 		k := &parley.AccessKey{ID: c.AccessKeyID, Secret: c.SecretAccessKey, AccountID: account, CreateTime: clock.Now()}
+		if err == nil && old.Secret != k.Secret {
+			cmd := keyChanged(k.ID, clock)
+			ctx = parley.WithOutbox(ctx, control.Entry(&cmd))
+		}
 		return k, s.PutAccessKey(ctx, k)
 	}
 	keys, err := s.AccessKeys(ctx)

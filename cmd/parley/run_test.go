@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -175,6 +176,42 @@ func TestEnsureKey(t *testing.T) {
 		c.AccountID = "111122223333"
 		if _, err := ensureKey(ctx(), s, c, clock); err == nil || !strings.Contains(err.Error(), "--replace") {
 			t.Fatalf("the key in another account: err = %v, want a refusal naming --replace", err)
+		}
+	})
+	// A new secret for a stored key is told to the running nodes through
+	// the outbox, written with it; the same secret again is no change.
+	t.Run("ConfiguredNewSecret", func(t *testing.T) {
+		s := memStore(t)
+		c := DefaultConfig()
+		c.AccessKeyID, c.SecretAccessKey = testKeyID, testSecret
+		told := func() []string {
+			t.Helper()
+			entries, err := s.PendingOutbox(ctx(), "observer")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range entries {
+				var cmd parley.Command
+				json.Unmarshal(e.Command, &cmd)
+				out = append(out, string(cmd.Op)+" "+cmd.AccessKey)
+			}
+			return out
+		}
+		for range 2 {
+			if _, err := ensureKey(ctx(), s, c, clock); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := told(); len(got) != 0 {
+			t.Fatalf("commands for a key stored with the same secret: %v", got)
+		}
+		c.SecretAccessKey = "a-new-secret"
+		if _, err := ensureKey(ctx(), s, c, clock); err != nil {
+			t.Fatal(err)
+		}
+		if got := told(); len(got) != 1 || got[0] != "AccessKeyChanged "+testKeyID {
+			t.Fatalf("commands for a stored key given a new secret: %v, want AccessKeyChanged %s", got, testKeyID)
 		}
 	})
 	t.Run("ConfiguredWithoutSecret", func(t *testing.T) {

@@ -34,6 +34,7 @@ type frame struct {
 	}
 	ErrorCode    int
 	ErrorMessage string
+	Messages     []frame // MESSAGES, the answer to GET_MESSAGES
 }
 
 // chatClient is a raw WebSocket client of the messaging endpoint.
