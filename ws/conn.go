@@ -96,15 +96,19 @@ type waiter struct {
 	ch  chan struct{}
 }
 
-// send sends a compiled frame: straight to the socket if nothing is
-// queued and the socket takes it at once, else queued for the writer
-// goroutine, which batches what is queued into one writev. Writing in the
-// caller saves a goroutine start and end per frame, most of the cost of a
-// broadcast but the write itself, and the runtime's goroutine descriptor
-// kept for reuse (about 0.5 KiB a connection) after a round of pings. A
-// connection whose queue is full is too slow to keep up with its room and
-// is dropped rather than let it stall others.
-func (c *conn) send(frame []byte) {
+// send queues a compiled frame. A connection whose queue is full is too
+// slow to keep up with its room and is dropped rather than let it stall others.
+func (c *conn) send(frame []byte) { c.sendFrame(frame, false) }
+
+// ping sends a ping. A round of pings reaches every connection at once; so
+// that it does not start a writer goroutine on each (the runtime keeps a
+// goroutine's descriptor for reuse after it ends, about 0.5 KiB per
+// connection), a ping to a connection with nothing queued is written
+// straight to the socket, which takes it unless the peer is far behind.
+// Other frames keep using the writer, which batches them into one writev.
+func (c *conn) ping(frame []byte) { c.sendFrame(frame, true) }
+
+func (c *conn) sendFrame(frame []byte, inline bool) {
 	c.mu.Lock()
 	if c.closing || c.closed {
 		c.mu.Unlock()
@@ -122,7 +126,7 @@ func (c *conn) send(frame []byte) {
 		c.closeWith(ws.StatusPolicyViolation, "slow consumer")
 		return
 	}
-	if !c.writing && c.raw != nil {
+	if inline && !c.writing && c.raw != nil {
 		frame = frame[c.writeNow(frame):]
 		if len(frame) == 0 {
 			c.mu.Unlock()

@@ -16,9 +16,7 @@ package ws
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -107,17 +105,14 @@ type roomKey struct {
 
 // room is this node's view of a room with local connections.
 type room struct {
-	key   roomKey
-	conns map[*conn]struct{}
-	// listening is conns as a slice, for broadcasts; nil once conns has
-	// changed. Made under h.mu's read lock, forgotten under its write lock.
-	listening atomic.Pointer[[]*conn]
-	users     map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
-	sub       subscription
-	out       deliveries // traffic from the bus, on its way to conns
-	mu        sync.Mutex // guards settings and limiter
-	info      *parley.Room
-	limiter   *rate.Limiter // the room's maximumMessageRatePerSecond, on this node
+	key     roomKey
+	conns   map[*conn]struct{}
+	users   map[string][]*conn // a user rarely has more than a few connections; a slice is smaller than a map
+	sub     subscription
+	out     deliveries // traffic from the bus, on its way to conns
+	mu      sync.Mutex // guards settings and limiter
+	info    *parley.Room
+	limiter *rate.Limiter // the room's maximumMessageRatePerSecond, on this node
 }
 
 func (r *room) settings() (*parley.Room, *rate.Limiter) {
@@ -316,7 +311,6 @@ func (h *Hub) add(c *conn, info *parley.Room) bool {
 	}
 	c.room = r
 	r.conns[c] = struct{}{}
-	r.listening.Store(nil)
 	r.users[c.user] = append(r.users[c.user], c)
 	h.mu.Unlock()
 	if first {
@@ -352,7 +346,6 @@ func (h *Hub) remove(c *conn) {
 		return
 	}
 	delete(r.conns, c)
-	r.listening.Store(nil)
 	if u := without(r.users[c.user], c); len(u) > 0 {
 		r.users[c.user] = u
 	} else {
@@ -386,60 +379,17 @@ func (h *Hub) listeners(r *room) int {
 // returns how many it reached.
 func (h *Hub) broadcast(key roomKey, frame []byte, except string) int {
 	h.mu.RLock()
+	defer h.mu.RUnlock()
 	r := h.rooms[key]
-	var conns []*conn
-	if r != nil {
-		conns = r.snapshot()
+	if r == nil {
+		return 0
 	}
-	h.mu.RUnlock()
-	return fanOut(conns, frame, except)
-}
-
-// snapshot returns the room's connections; h.mu is held, for reading at least.
-func (r *room) snapshot() []*conn {
-	if p := r.listening.Load(); p != nil {
-		return *p
-	}
-	conns := make([]*conn, 0, len(r.conns))
-	for c := range r.conns {
-		conns = append(conns, c)
-	}
-	r.listening.Store(&conns)
-	return conns
-}
-
-// fanOutChunk is the fewest connections worth a goroutine of their own in
-// a broadcast.
-const fanOutChunk = 1024
-
-// fanOut sends frame to conns but except's, and returns to how many. Most
-// sockets take a frame at once, so this is mostly write system calls: a
-// large room is split among the cores, without the hub's lock held.
-func fanOut(conns []*conn, frame []byte, except string) int {
-	send := func(cs []*conn) (n int) {
-		for _, c := range cs {
-			if c.user != except {
-				c.send(frame)
-				n++
-			}
-		}
-		return n
-	}
-	parts := min(runtime.GOMAXPROCS(0), len(conns)/fanOutChunk)
-	if parts <= 1 {
-		return send(conns)
-	}
-	size := (len(conns) + parts - 1) / parts
-	counts := make([]int, parts)
-	var wg sync.WaitGroup
-	for i := 1; i < parts; i++ {
-		wg.Go(func() { counts[i] = send(conns[i*size : min(len(conns), (i+1)*size)]) })
-	}
-	counts[0] = send(conns[:size])
-	wg.Wait()
 	n := 0
-	for _, k := range counts {
-		n += k
+	for c := range r.conns {
+		if c.user != except {
+			c.send(frame)
+			n++
+		}
 	}
 	return n
 }
@@ -638,7 +588,7 @@ func (h *Hub) ping(prev time.Time) {
 		if c.lastRead.Load() < deadline {
 			c.kill()
 		} else {
-			c.send(frame)
+			c.ping(frame)
 		}
 	}
 }
