@@ -23,6 +23,7 @@ package cache
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -80,15 +81,26 @@ func NewRooms(store RoomStore, now func() time.Time) *Rooms {
 func (c *Rooms) Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error) {
 	k := roomKey{s, id}
 	if r, ok := c.m.get(k); ok {
-		return &r, nil
+		return cloneRoom(r), nil
 	}
 	gen := c.m.generation()
 	r, err := c.store.Room(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
-	c.m.put(k, *r, gen)
+	c.m.put(k, *cloneRoom(*r), gen)
 	return r, nil
+}
+
+// cloneRoom returns a copy of r that shares no map, slice or pointer with it.
+func cloneRoom(r parley.Room) *parley.Room {
+	r.Tags = maps.Clone(r.Tags)
+	r.LoggingConfigurationIDs = slices.Clone(r.LoggingConfigurationIDs)
+	if r.MessageReviewHandler != nil {
+		h := *r.MessageReviewHandler
+		r.MessageReviewHandler = &h
+	}
+	return &r
 }
 
 // Forget drops a room; the next read goes to the store.

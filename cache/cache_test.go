@@ -112,6 +112,37 @@ func TestRoomsTTL(t *testing.T) {
 	}
 }
 
+// Ensure a cached room is the caller's to change: changing the tags,
+// logging configurations or review handler of one read changes neither
+// the cache nor the next read.
+func TestRoomsCopiesShareNothing(t *testing.T) {
+	c, st, _ := newRooms()
+	st.mu.Lock()
+	st.rooms["r1"].Tags = map[string]string{"k": "v"}
+	st.rooms["r1"].LoggingConfigurationIDs = []string{"lc1"}
+	st.rooms["r1"].MessageReviewHandler = &parley.MessageReviewHandler{URI: "arn:lambda"}
+	st.mu.Unlock()
+	for range 2 { // the read that fills the cache, then one from it
+		r, err := c.Room(context.Background(), sc, "r1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Tags["k"] = "changed"
+		r.LoggingConfigurationIDs[0] = "changed"
+		r.MessageReviewHandler.URI = "changed"
+	}
+	r, err := c.Room(context.Background(), sc, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tags["k"] != "v" || r.LoggingConfigurationIDs[0] != "lc1" || r.MessageReviewHandler.URI != "arn:lambda" {
+		t.Fatalf("cached room changed by its readers: %+v, %+v", r, r.MessageReviewHandler)
+	}
+	if st.count() != 1 {
+		t.Fatalf("%d store reads, want 1", st.count())
+	}
+}
+
 // Ensure a missing room is not remembered: a room created next is found at once.
 func TestRoomsMissNotKept(t *testing.T) {
 	c, st, _ := newRooms()
