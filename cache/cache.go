@@ -79,17 +79,7 @@ func NewRooms(store RoomStore, now func() time.Time) *Rooms {
 // Room returns the room, from memory if it was read within RoomTTL and
 // has not been changed since. The result is the caller's to modify.
 func (c *Rooms) Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error) {
-	k := roomKey{s, id}
-	if r, ok := c.m.get(k); ok {
-		return cloneRoom(r), nil
-	}
-	gen := c.m.generation()
-	r, err := c.store.Room(ctx, s, id)
-	if err != nil {
-		return nil, err
-	}
-	c.m.put(k, *cloneRoom(*r), gen)
-	return r, nil
+	return c.m.through(roomKey{s, id}, func() (*parley.Room, error) { return c.store.Room(ctx, s, id) }, cloneRoom)
 }
 
 // cloneRoom returns a copy of r that shares no map, slice or pointer with it.
@@ -137,16 +127,7 @@ func NewAccounts(store AccountStore, now func() time.Time) *Accounts {
 // AccountTTL and has not been changed since. Unknown accounts are not
 // remembered. The result is the caller's to modify.
 func (c *Accounts) ChimeAccount(ctx context.Context, k parley.ChimeAccountKey) (*parley.ChimeAccount, error) {
-	if a, ok := c.m.get(k); ok {
-		return cloneAccount(a), nil
-	}
-	gen := c.m.generation()
-	a, err := c.store.ChimeAccount(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	c.m.put(k, *cloneAccount(*a), gen)
-	return a, nil
+	return c.m.through(k, func() (*parley.ChimeAccount, error) { return c.store.ChimeAccount(ctx, k) }, cloneAccount)
 }
 
 // cloneAccount returns a copy of a that shares no slice with it.
@@ -222,16 +203,8 @@ func NewKeys(store KeyStore, now func() time.Time) *Keys {
 // AccessKey returns the key, from memory if it was read within KeyTTL.
 // Unknown key IDs are not remembered: they are attacker-chosen.
 func (c *Keys) AccessKey(ctx context.Context, id string) (*parley.AccessKey, error) {
-	if k, ok := c.m.get(id); ok {
-		return &k, nil
-	}
-	gen := c.m.generation()
-	k, err := c.store.AccessKey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c.m.put(id, *k, gen)
-	return k, nil
+	return c.m.through(id, func() (*parley.AccessKey, error) { return c.store.AccessKey(ctx, id) },
+		func(k parley.AccessKey) *parley.AccessKey { return &k })
 }
 
 // Refresh reads the key from the store and keeps it (sigv4.Refresher).
@@ -291,6 +264,22 @@ func (m *ttlMap[K, V]) get(k K) (V, bool) {
 }
 
 func (m *ttlMap[K, V]) generation() uint64 { return m.gen.Load() }
+
+// through returns k's value from memory if it is kept, else from load,
+// and then keeps it. A failed load is not kept. clone copies a value so
+// that what is kept and what is handed out share nothing.
+func (m *ttlMap[K, V]) through(k K, load func() (*V, error), clone func(V) *V) (*V, error) {
+	if v, ok := m.get(k); ok {
+		return clone(v), nil
+	}
+	gen := m.generation()
+	v, err := load()
+	if err != nil {
+		return nil, err
+	}
+	m.put(k, *clone(*v), gen)
+	return v, nil
+}
 
 // put keeps v unless something was forgotten since gen was read.
 func (m *ttlMap[K, V]) put(k K, v V, gen uint64) {
