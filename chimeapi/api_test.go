@@ -777,13 +777,17 @@ func TestOperationNames(t *testing.T) {
 // answers in Chime's error format.
 func TestBotPost(t *testing.T) {
 	var got []string
-	f := &fakeService{PostAsBotFn: func(_ context.Context, token, roomID, content string) (*parley.ChimeMessage, error) {
-		got = []string{token, roomID, content}
-		if token == "revoked" {
-			return nil, parley.Errorf(parley.KindUnauthenticated, "bad token")
-		}
-		return &parley.ChimeMessage{MessageID: "m1"}, nil
-	}}
+	f := &fakeService{
+		AuthenticateBotFn: func(_ context.Context, token string) (*parley.Bot, error) {
+			if token != "sekret" {
+				return nil, parley.Errorf(parley.KindUnauthenticated, "bad token")
+			}
+			return &parley.Bot{BotID: "b1"}, nil
+		},
+		PostAsBotFn: func(_ context.Context, b *parley.Bot, roomID, content string) (*parley.ChimeMessage, error) {
+			got = []string{b.BotID, roomID, content}
+			return &parley.ChimeMessage{MessageID: "m1"}, nil
+		}}
 	api := chimeapi.New(f, sealer, nil, discard)
 	post := func(method, path, auth, body string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, "http://parley"+path, strings.NewReader(body))
@@ -796,7 +800,7 @@ func TestBotPost(t *testing.T) {
 	}
 	path := chimeapi.BotPath + room + "/messages"
 	if w := post("POST", path, "Bearer sekret", `{"Content":"hi"}`); w.Code != 201 || w.Body.String() != `{"MessageId":"m1"}` ||
-		!reflect.DeepEqual(got, []string{"sekret", room, "hi"}) {
+		!reflect.DeepEqual(got, []string{"b1", room, "hi"}) {
 		t.Fatalf("BotPost = %d %s with %v, want 201 m1", w.Code, w.Body, got)
 	}
 	tests := []struct {
@@ -819,6 +823,21 @@ func TestBotPost(t *testing.T) {
 	for _, tt := range tests {
 		if msg := wantError(t, post(tt.method, tt.path, tt.auth, tt.body), tt.status, tt.typ, tt.code); msg != tt.msg {
 			t.Errorf("%s: message %q, want %q", tt.name, msg, tt.msg)
+		}
+	}
+
+	// A request without a valid token is refused before its body is read,
+	// and the connection with it.
+	for _, auth := range []string{"", "Bearer revoked"} {
+		r := httptest.NewRequest("POST", "http://parley"+path, unread{t})
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		api.BotPost(w, apitest.Request(r, parley.Principal{}))
+		wantError(t, w, 401, "UnauthorizedClientException", "Unauthorized")
+		if c := w.Header().Get("Connection"); c != "close" {
+			t.Errorf("auth %q: Connection %q, want close", auth, c)
 		}
 	}
 }

@@ -51,7 +51,8 @@ type fakeService struct {
 	ListBotsFn                   func(ctx context.Context, accountID string, p parley.Page) ([]*parley.Bot, string, error)
 	UpdateBotFn                  func(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error)
 	RegenerateSecurityTokenFn    func(ctx context.Context, accountID, botID string) (*parley.Bot, error)
-	PostAsBotFn                  func(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error)
+	AuthenticateBotFn            func(ctx context.Context, token string) (*parley.Bot, error)
+	PostAsBotFn                  func(ctx context.Context, b *parley.Bot, roomID, content string) (*parley.ChimeMessage, error)
 	ListRoomMessagesFn           func(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error)
 }
 
@@ -207,8 +208,12 @@ func (f *fakeService) RegenerateSecurityToken(ctx context.Context, accountID, bo
 	return f.RegenerateSecurityTokenFn(ctx, accountID, botID)
 }
 
-func (f *fakeService) PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error) {
-	return f.PostAsBotFn(ctx, token, roomID, content)
+func (f *fakeService) AuthenticateBot(ctx context.Context, token string) (*parley.Bot, error) {
+	return f.AuthenticateBotFn(ctx, token)
+}
+
+func (f *fakeService) PostAsBot(ctx context.Context, b *parley.Bot, roomID, content string) (*parley.ChimeMessage, error) {
+	return f.PostAsBotFn(ctx, b, roomID, content)
 }
 
 func (f *fakeService) ListRoomMessages(ctx context.Context, accountID, roomID string) ([]*parley.ChimeMessage, error) {

@@ -456,7 +456,15 @@ func (a *API) BotPost(w http.ResponseWriter, r *http.Request) {
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
+			w.Header().Set("Connection", "close") // the body is not read
 			return parley.Errorf(parley.KindUnauthenticated, "a bot authenticates with Authorization: Bearer <SecurityToken>")
+		}
+		// Authenticated before a byte of the body is read, as a signed
+		// request is.
+		bot, err := a.svc.AuthenticateBot(r.Context(), token)
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			return err
 		}
 		body, err := awsproto.ReadBody(r)
 		if err != nil {
@@ -469,7 +477,7 @@ func (a *API) BotPost(w http.ResponseWriter, r *http.Request) {
 		if in.Content == nil || *in.Content == "" {
 			return parley.Invalid("Content", "is required")
 		}
-		m, err := a.svc.PostAsBot(r.Context(), token, roomID, *in.Content)
+		m, err := a.svc.PostAsBot(r.Context(), bot, roomID, *in.Content)
 		if err != nil {
 			return err
 		}

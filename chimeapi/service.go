@@ -76,5 +76,8 @@ type BotService interface {
 	ListBots(ctx context.Context, accountID string, p parley.Page) ([]*parley.Bot, string, error)
 	UpdateBot(ctx context.Context, accountID, botID string, fn func(*parley.Bot) error) (*parley.Bot, error)
 	RegenerateSecurityToken(ctx context.Context, accountID, botID string) (*parley.Bot, error)
-	PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error)
+	// AuthenticateBot returns the bot holding a security token; a bot's
+	// request is authenticated by it before its body is read.
+	AuthenticateBot(ctx context.Context, token string) (*parley.Bot, error)
+	PostAsBot(ctx context.Context, b *parley.Bot, roomID, content string) (*parley.ChimeMessage, error)
 }

@@ -95,8 +95,9 @@ func (s *ChimeRooms) deliverToBots(ctx context.Context, m *parley.ChimeMessage) 
 	}
 }
 
-// PostAsBot posts content to a room as the bot holding token.
-func (s *ChimeRooms) PostAsBot(ctx context.Context, token, roomID, content string) (*parley.ChimeMessage, error) {
+// AuthenticateBot returns the enabled bot holding security token token:
+// KindUnauthenticated if none does, KindForbidden if it is disabled.
+func (s *ChimeRooms) AuthenticateBot(ctx context.Context, token string) (*parley.Bot, error) {
 	b, err := s.Store.BotByToken(ctx, token)
 	if parley.KindOf(err) == parley.KindNotFound {
 		return nil, parley.Errorf(parley.KindUnauthenticated, "invalid bot security token")
@@ -107,5 +108,11 @@ func (s *ChimeRooms) PostAsBot(ctx context.Context, token, roomID, content strin
 	if b.Disabled {
 		return nil, parley.Errorf(parley.KindForbidden, "bot %s is disabled", b.BotID)
 	}
+	return b, nil
+}
+
+// PostAsBot posts content to a room as bot b, authenticated by
+// AuthenticateBot; it must be a member of the room.
+func (s *ChimeRooms) PostAsBot(ctx context.Context, b *parley.Bot, roomID, content string) (*parley.ChimeMessage, error) {
 	return s.PostMessage(ctx, b.AccountKey().Room(roomID).Member(b.BotID), "", content)
 }
