@@ -9,6 +9,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/wstest"
 )
 
 // Ensure a message reaches every member, the sender included, in the IVS
@@ -19,10 +20,10 @@ func TestSendMessage(t *testing.T) {
 	alice := h.dial(h.token(room, "alice", parley.CapSendMessage))
 	bob := h.dial(h.token(room, "bob"))
 
-	id := rid()
-	alice.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "héllo", "Attributes": map[string]string{"k": "v"}})
+	id := wstest.RequestID()
+	alice.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "héllo", "Attributes": map[string]string{"k": "v"}})
 	for _, c := range []*client{alice, bob} {
-		f := c.next()
+		f := c.Next()
 		if f.Type != "MESSAGE" || f.RequestID != id || f.Content != "héllo" || f.Attributes["k"] != "v" || len(f.ID) != 12 ||
 			f.Sender == nil || f.Sender.UserID != "alice" || f.Sender.Attributes["name"] != "alice" {
 			t.Fatalf("MESSAGE = %+v", f)
@@ -31,12 +32,12 @@ func TestSendMessage(t *testing.T) {
 			t.Fatalf("SendTime %q: %v", f.SendTime, err)
 		}
 	}
-	id = rid()
-	bob.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "hi"})
-	if f := bob.next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != id || f.ErrorMessage == "" {
+	id = wstest.RequestID()
+	bob.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "hi"})
+	if f := bob.Next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != id || f.ErrorMessage == "" {
 		t.Fatalf("SEND_MESSAGE without capability = %+v, want ERROR 403", f)
 	}
-	alice.quiet(50 * time.Millisecond)
+	alice.Quiet(50 * time.Millisecond)
 	if got := h.hub.Stats().IVSMessages; got != 2 {
 		t.Fatalf("Stats().IVSMessages = %d, want 2", got)
 	}
@@ -72,11 +73,11 @@ func TestMessagingErrors(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
-		id := rid()
+		id := wstest.RequestID()
 		tt.req["RequestId"] = id
 		h.clock.Advance(time.Second) // under the per-connection request rate
-		c.send(tt.req)
-		f := c.next()
+		c.Send(tt.req)
+		f := c.Next()
 		if f.Type != "ERROR" || f.ErrorCode != tt.code || f.RequestID != id || f.ErrorMessage == "" {
 			t.Errorf("%s: got %+v, want ERROR %d", tt.name, f, tt.code)
 		}
@@ -88,16 +89,16 @@ func TestMessagingErrors(t *testing.T) {
 	// Frames that cannot be read answer ERROR 400 without a RequestId.
 	for _, raw := range []string{`{not json`, `[1,2]`, `{"Action":"SEND_MESSAGE","RequestId":7,"Content":"x"}`} {
 		h.clock.Advance(time.Second)
-		c.sendRaw(raw)
-		if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 400 || f.RequestID != "" {
+		c.SendRaw(raw)
+		if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 400 || f.RequestID != "" {
 			t.Errorf("%s: got %+v, want ERROR 400 without RequestId", raw, f)
 		}
 	}
 	// Limits are inclusive: ten code points in a room of ten, 1 KB of attributes.
 	h.clock.Advance(time.Second)
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "ok", "Content": strings.Repeat("é", 10),
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "ok", "Content": strings.Repeat("é", 10),
 		"Attributes": map[string]string{"k": strings.Repeat("a", 1023)}})
-	if f := c.next(); f.Type != "MESSAGE" || f.RequestID != "ok" {
+	if f := c.Next(); f.Type != "MESSAGE" || f.RequestID != "ok" {
 		t.Fatalf("10 code points and 1 KB of attributes: %+v, want MESSAGE", f)
 	}
 	// Whatever the room allows, a message is at most 500 code points.
@@ -105,8 +106,8 @@ func TestMessagingErrors(t *testing.T) {
 	wide.MaximumMessageLength = 1000
 	h.store.putRoom(wide)
 	w := h.dial(h.token(wide, "w", parley.CapSendMessage))
-	w.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "501", "Content": strings.Repeat("x", 501)})
-	if f := w.next(); f.ErrorCode != 413 || f.RequestID != "501" {
+	w.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "501", "Content": strings.Repeat("x", 501)})
+	if f := w.Next(); f.ErrorCode != 413 || f.RequestID != "501" {
 		t.Fatalf("501 code points: %+v, want ERROR 413", f)
 	}
 }
@@ -118,31 +119,31 @@ func TestRateLimits(t *testing.T) {
 	room := h.room(2, 0)
 	a := h.dial(h.token(room, "a", parley.CapSendMessage))
 	b := h.dial(h.token(room, "b", parley.CapSendMessage))
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "x"})
-	a.reply("1")
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "x"})
-	b.reply("2")
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "x"})
-	if f := b.reply("3"); f.Type != "ERROR" || f.ErrorCode != 429 {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "x"})
+	a.Reply("1")
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "x"})
+	b.Reply("2")
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "x"})
+	if f := b.Reply("3"); f.Type != "ERROR" || f.ErrorCode != 429 {
 		t.Fatalf("third message in a 2/s room: %+v, want ERROR 429", f)
 	}
 	h.clock.Advance(time.Second)
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "x"})
-	if f := a.reply("4"); f.Type != "MESSAGE" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "x"})
+	if f := a.Reply("4"); f.Type != "MESSAGE" {
 		t.Fatalf("after a second: %+v, want MESSAGE", f)
 	}
 	// Per connection: ten requests a second, whatever they are.
 	h.clock.Advance(time.Second)
 	for range 10 {
-		a.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": rid(), "Id": "bad"})
+		a.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": wstest.RequestID(), "Id": "bad"})
 	}
-	a.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "eleventh", "Id": "bad"})
-	if f := a.reply("eleventh"); f.ErrorCode != 429 {
+	a.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "eleventh", "Id": "bad"})
+	if f := a.Reply("eleventh"); f.ErrorCode != 429 {
 		t.Fatalf("eleventh request: %+v, want ERROR 429", f)
 	}
 	h.clock.Advance(time.Second)
-	a.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "later", "Id": "bad"})
-	if f := a.reply("later"); f.ErrorCode != 403 {
+	a.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "later", "Id": "bad"})
+	if f := a.Reply("later"); f.ErrorCode != 403 {
 		t.Fatalf("a second later: %+v, want ERROR 403 (no capability), not 429", f)
 	}
 }
@@ -155,8 +156,8 @@ func TestUpdateRoom(t *testing.T) {
 	room.MaximumMessageLength = 5
 	h.store.putRoom(room)
 	h.hub.Apply([]parley.Command{{Op: parley.OpUpdateRoom, Scope: room.Scope, Room: room.ID}})
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "r", "Content": "123456"})
-	if f := c.next(); f.ErrorCode != 413 {
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "r", "Content": "123456"})
+	if f := c.Next(); f.ErrorCode != 413 {
 		t.Fatalf("after UpdateRoom: %+v, want ERROR 413", f)
 	}
 }
@@ -168,20 +169,20 @@ func TestDeleteMessage(t *testing.T) {
 	room := h.room(0, 0)
 	c := h.dial(h.token(room, "u"))
 	mod := h.dial(h.token(room, "mod", parley.CapDeleteMessage))
-	c.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "no", "Id": "abcdEFGH1234"})
-	if f := c.next(); f.ErrorCode != 403 || f.RequestID != "no" {
+	c.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "no", "Id": "abcdEFGH1234"})
+	if f := c.Next(); f.ErrorCode != 403 || f.RequestID != "no" {
 		t.Fatalf("DELETE_MESSAGE without capability: %+v, want ERROR 403", f)
 	}
-	mod.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "del", "Id": "abcdEFGH1234", "Reason": "spam"})
+	mod.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "del", "Id": "abcdEFGH1234", "Reason": "spam"})
 	for _, cl := range []*client{c, mod} {
-		f := cl.next()
+		f := cl.Next()
 		if f.Type != "EVENT" || f.EventName != "aws:DELETE_MESSAGE" || f.RequestID != "del" || len(f.ID) != 12 ||
 			f.Attributes["MessageId"] != "abcdEFGH1234" || f.Attributes["MessageID"] != "abcdEFGH1234" || f.Attributes["Reason"] != "spam" || f.SendTime == "" {
 			t.Fatalf("DELETE_MESSAGE event = %+v", f)
 		}
 	}
-	mod.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "noreason", "Id": "abcdEFGH1234"})
-	if f := c.next(); f.RequestID != "noreason" || len(f.Attributes) != 2 {
+	mod.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "noreason", "Id": "abcdEFGH1234"})
+	if f := c.Next(); f.RequestID != "noreason" || len(f.Attributes) != 2 {
 		t.Fatalf("DELETE_MESSAGE without a reason = %+v, want no Reason attribute", f)
 	}
 }
@@ -194,14 +195,14 @@ func TestDisconnectUserFromClient(t *testing.T) {
 	room := h.room(0, 0)
 	mod := h.dial(h.token(room, "mod", parley.CapDisconnectUser))
 	troll := h.dial(h.token(room, "troll"))
-	mod.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "kick", "UserId": "troll", "Reason": "rude"})
-	if f := mod.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.RequestID != "kick" || f.Attributes["UserId"] != "troll" || f.Attributes["Reason"] != "rude" {
+	mod.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "kick", "UserId": "troll", "Reason": "rude"})
+	if f := mod.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.RequestID != "kick" || f.Attributes["UserId"] != "troll" || f.Attributes["Reason"] != "rude" {
 		t.Fatalf("moderator got %+v", f)
 	}
-	if f := troll.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.RequestID != "kick" {
+	if f := troll.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.RequestID != "kick" {
 		t.Fatalf("target got %+v", f)
 	}
-	if code := troll.wantClose(); code != ws.StatusNormalClosure {
+	if code := troll.WantClose(); code != ws.StatusNormalClosure {
 		t.Fatalf("close code %d, want 1000", code)
 	}
 	h.svc.mu.Lock()
@@ -211,16 +212,16 @@ func TestDisconnectUserFromClient(t *testing.T) {
 		t.Fatalf("Disconnect called with %+v", cmd)
 	}
 	troll2 := h.dial(h.token(room, "troll"))
-	troll2.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "revenge", "UserId": "mod"})
-	if f := troll2.next(); f.ErrorCode != 403 || f.RequestID != "revenge" {
+	troll2.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "revenge", "UserId": "mod"})
+	if f := troll2.Next(); f.ErrorCode != 403 || f.RequestID != "revenge" {
 		t.Fatalf("DISCONNECT_USER without capability: %+v, want ERROR 403", f)
 	}
 	// Disconnecting oneself: the call runs off the reader, so it can close it.
-	mod.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "me", "UserId": "mod"})
-	if f := mod.nextOf("EVENT"); f.RequestID != "me" {
+	mod.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "me", "UserId": "mod"})
+	if f := mod.NextOf("EVENT"); f.RequestID != "me" {
 		t.Fatalf("self-disconnect notice = %+v", f)
 	}
-	mod.wantClose()
+	mod.WantClose()
 }
 
 // Ensure a request the service cannot carry out is answered ERROR 500.
@@ -230,12 +231,12 @@ func TestServiceErrors(t *testing.T) {
 	c := h.dial(h.token(room, "u", parley.CapSendMessage, parley.CapDisconnectUser))
 	h.svc.failing("PublishRoom", errors.New("bus down"))
 	h.svc.failing("Disconnect", errors.New("store down"))
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m", "Content": "x"})
-	if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 500 || f.RequestID != "m" {
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m", "Content": "x"})
+	if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 500 || f.RequestID != "m" {
 		t.Fatalf("SEND_MESSAGE with the bus down: %+v, want ERROR 500", f)
 	}
-	c.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "d", "UserId": "x"})
-	if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 500 || f.RequestID != "d" {
+	c.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "d", "UserId": "x"})
+	if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 500 || f.RequestID != "d" {
 		t.Fatalf("DISCONNECT_USER with the store down: %+v, want ERROR 500", f)
 	}
 }
@@ -256,18 +257,18 @@ func TestBusEvents(t *testing.T) {
 	}
 	publish(parley.Event{Type: parley.EventEvent, Room: room.Scope, RoomID: room.ID, ID: "evt000000001", Name: "app:quiz",
 		Attributes: map[string]string{"q": "1"}, SendTime: now})
-	if f := c.next(); f.Type != "EVENT" || f.EventName != "app:quiz" || f.ID != "evt000000001" || f.Attributes["q"] != "1" || f.RequestID != "" || f.SendTime == "" {
+	if f := c.Next(); f.Type != "EVENT" || f.EventName != "app:quiz" || f.ID != "evt000000001" || f.Attributes["q"] != "1" || f.RequestID != "" || f.SendTime == "" {
 		t.Fatalf("event frame = %+v", f)
 	}
 	publish(parley.Event{Type: parley.EventMessage, Room: room.Scope, RoomID: room.ID, ID: "msg000000001", RequestID: "r",
 		Content: "from afar", Sender: &parley.Sender{UserID: "remote"}, SendTime: now})
-	if f := c.next(); f.Type != "MESSAGE" || f.Content != "from afar" || f.Sender.UserID != "remote" || f.RequestID != "r" {
+	if f := c.Next(); f.Type != "MESSAGE" || f.Content != "from afar" || f.Sender.UserID != "remote" || f.RequestID != "r" {
 		t.Fatalf("message frame = %+v", f)
 	}
 	// Control traffic is not room traffic.
 	publish(parley.Event{Type: parley.EventControl, Room: room.Scope, RoomID: room.ID})
-	c.quiet(50 * time.Millisecond)
-	o.quiet(0)
+	c.Quiet(50 * time.Millisecond)
+	o.Quiet(0)
 	if s := h.hub.Stats(); s.IVSEvents != 1 || s.IVSMessages != 1 {
 		t.Fatalf("Stats = %+v, want one event and one message", s)
 	}
@@ -283,15 +284,15 @@ func TestRoomSubscription(t *testing.T) {
 	if n := h.hub.RoomCount(); n != 1 {
 		t.Fatalf("RoomCount = %d, want 1", n)
 	}
-	a.write(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, "")))
-	a.wantClose()
-	b.write(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, "")))
-	b.wantClose()
+	a.Write(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, "")))
+	a.WantClose()
+	b.Write(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, "")))
+	b.WantClose()
 	eventually(t, "the room to be dropped", func() bool { return h.hub.RoomCount() == 0 && h.hub.Count() == 0 })
 	// A new connection subscribes again and receives the room.
 	c := h.dial(h.token(room, "c", parley.CapSendMessage))
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "again", "Content": "x"})
-	if f := c.next(); f.RequestID != "again" {
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "again", "Content": "x"})
+	if f := c.Next(); f.RequestID != "again" {
 		t.Fatalf("after resubscribing: %+v", f)
 	}
 }
@@ -303,17 +304,17 @@ func TestSessionExpiry(t *testing.T) {
 	room := h.room(0, 0)
 	c := h.dial(h.token(room, "u", parley.CapSendMessage))
 	h.hub.Sweep()
-	c.quiet(20 * time.Millisecond)
+	c.Quiet(20 * time.Millisecond)
 	h.clock.Advance(parley.DefaultSessionDuration)
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "late", "Content": "x"})
-	if f := c.next(); f.ErrorCode != 401 || f.RequestID != "late" {
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "late", "Content": "x"})
+	if f := c.Next(); f.ErrorCode != 401 || f.RequestID != "late" {
 		t.Fatalf("request after expiry: %+v, want ERROR 401", f)
 	}
 	h.hub.Sweep()
-	if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 401 || f.RequestID != "" {
+	if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 401 || f.RequestID != "" {
 		t.Fatalf("at session expiry got %+v, want ERROR 401", f)
 	}
-	if code := c.wantClose(); code != ws.StatusNormalClosure {
+	if code := c.WantClose(); code != ws.StatusNormalClosure {
 		t.Fatalf("close code %d, want 1000", code)
 	}
 	eventually(t, "the hub to forget the connection", func() bool { return h.hub.Count() == 0 })
@@ -345,21 +346,21 @@ func TestMessageReview(t *testing.T) {
 	h.store.putRoom(deny)
 
 	a := h.dial(h.token(allow, "ann", parley.CapSendMessage))
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "hello"})
-	if f := a.next(); f.Type != "MESSAGE" || f.Content != "HELLO by ann" || f.Attributes["reviewed"] != f.ID[:3] {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "hello"})
+	if f := a.Next(); f.Type != "MESSAGE" || f.Content != "HELLO by ann" || f.Attributes["reviewed"] != f.ID[:3] {
 		t.Fatalf("rewritten message = %+v", f)
 	}
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "bad words"})
-	if f := a.next(); f.Type != "ERROR" || f.ErrorCode != 406 || f.RequestID != "2" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "bad words"})
+	if f := a.Next(); f.Type != "ERROR" || f.ErrorCode != 406 || f.RequestID != "2" {
 		t.Fatalf("denied message = %+v, want ERROR 406", f)
 	}
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "fail"})
-	if f := a.next(); f.Type != "MESSAGE" || f.Content != "fail" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "fail"})
+	if f := a.Next(); f.Type != "MESSAGE" || f.Content != "fail" {
 		t.Fatalf("failed review with fallback ALLOW = %+v, want the original message", f)
 	}
 	d := h.dial(h.token(deny, "dan", parley.CapSendMessage))
-	d.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "fail"})
-	if f := d.next(); f.ErrorCode != 406 || f.RequestID != "4" {
+	d.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "fail"})
+	if f := d.Next(); f.ErrorCode != 406 || f.RequestID != "4" {
 		t.Fatalf("failed review with fallback DENY = %+v, want ERROR 406", f)
 	}
 }

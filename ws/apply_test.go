@@ -35,27 +35,27 @@ func TestApplyDisconnectUser(t *testing.T) {
 		t.Fatalf("after Apply the hub holds %d connections, want 2", n)
 	}
 	for _, c := range []*client{u1a, u1b, u2} {
-		f := c.next()
+		f := c.Next()
 		if f.Type != "EVENT" || f.EventName != "aws:DISCONNECT_USER" || f.ID != cmd.ID || f.RequestID != "" ||
 			f.Attributes["UserId"] != "u1" || f.Attributes["Reason"] != "spam" || f.SendTime == "" {
 			t.Fatalf("notice = %+v", f)
 		}
 	}
 	for _, c := range []*client{u1a, u1b} {
-		if code := c.wantClose(); code != ws.StatusNormalClosure {
+		if code := c.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
-	u2.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "after", "Content": "still here"})
-	if f := u2.next(); f.RequestID != "after" {
+	u2.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "after", "Content": "still here"})
+	if f := u2.Next(); f.RequestID != "after" {
 		t.Fatalf("u2 after the disconnect: %+v", f)
 	}
-	u1elsewhere.quiet(20 * time.Millisecond)
+	u1elsewhere.Quiet(20 * time.Millisecond)
 	// It is not a ban: a new token connects.
 	h.dial(h.token(room, "u1"))
 	// Disconnecting someone who is not connected is a no-op.
 	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpDisconnectUser, Scope: room.Scope, Room: room.ID, User: "nobody"}})
-	u2.nextEvent("aws:DISCONNECT_USER")
+	u2.NextEvent("aws:DISCONNECT_USER")
 }
 
 // Ensure OpDisconnectUser without a room (a ban from every room) closes
@@ -73,15 +73,15 @@ func TestApplyDisconnectUserEveryRoom(t *testing.T) {
 		t.Fatalf("after Apply the hub holds %d connections, want 2", n)
 	}
 	for _, c := range []*client{a, b} {
-		if f := c.next(); f.EventName != "aws:DISCONNECT_USER" {
+		if f := c.Next(); f.EventName != "aws:DISCONNECT_USER" {
 			t.Fatalf("target got %+v", f)
 		}
-		c.wantClose()
+		c.WantClose()
 	}
-	if f := watcher.next(); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["UserId"] != "troll" {
+	if f := watcher.Next(); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["UserId"] != "troll" {
 		t.Fatalf("the room was told %+v", f)
 	}
-	kept.quiet(20 * time.Millisecond)
+	kept.Quiet(20 * time.Millisecond)
 }
 
 // Ensure a target that never answers the close frame cannot hold
@@ -121,11 +121,11 @@ func TestApplyDeleteRoom(t *testing.T) {
 		t.Fatalf("after DeleteRoom the hub holds %d connections, want 1", n)
 	}
 	for _, c := range []*client{a, b} {
-		if code := c.wantClose(); code != ws.StatusNormalClosure {
+		if code := c.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
-	k.quiet(20 * time.Millisecond)
+	k.Quiet(20 * time.Millisecond)
 	if _, status := h.dialStatus("/", h.token(room, "a")); status != 404 {
 		t.Fatalf("handshake to the deleted room = %d, want 404", status)
 	}
@@ -150,15 +150,15 @@ func TestApplySignOut(t *testing.T) {
 		t.Fatalf("after SignOut %d devices connected, want 2", n)
 	}
 	for _, d := range []*client{phone, laptop} {
-		if f := d.next(); f.Type != "EVENT" || f.EventName != EventSignedOut || f.Attributes["Reason"] != "logout" || f.SendTime == "" {
+		if f := d.Next(); f.Type != "EVENT" || f.EventName != EventSignedOut || f.Attributes["Reason"] != "logout" || f.SendTime == "" {
 			t.Fatalf("device got %+v, want %s", f, EventSignedOut)
 		}
-		if code := d.wantClose(); code != ws.StatusNormalClosure {
+		if code := d.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
-	bobs.quiet(20 * time.Millisecond)
-	namesake.quiet(0)
+	bobs.Quiet(20 * time.Millisecond)
+	namesake.Quiet(0)
 }
 
 // Ensure membership commands start and stop a device's delivery of a Chime
@@ -178,17 +178,17 @@ func TestApplyMembership(t *testing.T) {
 	// Carol joins: her device is told and receives the room from then on.
 	h.store.setMember("acc", "team", "carol", true)
 	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpAddMember, Chime: key, User: "carol"}})
-	if f := c.next(); f.Type != "EVENT" || f.EventName != EventMembershipAdded || f.RoomID != "team" {
+	if f := c.Next(); f.Type != "EVENT" || f.EventName != EventMembershipAdded || f.RoomID != "team" {
 		t.Fatalf("new member's device got %+v", f)
 	}
 	for _, d := range []*client{a, b} {
-		if f := d.next(); f.EventName != EventMembershipChanged || f.RoomID != "team" || f.Attributes["MemberId"] != "carol" || f.Attributes["Change"] != "added" {
+		if f := d.Next(); f.EventName != EventMembershipChanged || f.RoomID != "team" || f.Attributes["MemberId"] != "carol" || f.Attributes["Change"] != "added" {
 			t.Fatalf("member got %+v", f)
 		}
 	}
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "hi", "RoomId": "team", "Content": "welcome"})
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "hi", "RoomId": "team", "Content": "welcome"})
 	for _, d := range []*client{a, b, c} {
-		if f := d.next(); f.Type != "MESSAGE" || f.Content != "welcome" {
+		if f := d.Next(); f.Type != "MESSAGE" || f.Content != "welcome" {
 			t.Fatalf("member got %+v, want the message", f)
 		}
 	}
@@ -196,31 +196,31 @@ func TestApplyMembership(t *testing.T) {
 	// Alice leaves: her device is told, receives nothing more and may not post.
 	h.store.setMember("acc", "team", "alice", false)
 	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpRemoveMember, Chime: key, User: "alice"}})
-	if f := a.next(); f.EventName != EventMembershipRemoved || f.RoomID != "team" {
+	if f := a.Next(); f.EventName != EventMembershipRemoved || f.RoomID != "team" {
 		t.Fatalf("removed member's device got %+v", f)
 	}
 	for _, d := range []*client{b, c} {
-		if f := d.next(); f.EventName != EventMembershipChanged || f.Attributes["MemberId"] != "alice" || f.Attributes["Change"] != "removed" {
+		if f := d.Next(); f.EventName != EventMembershipChanged || f.Attributes["MemberId"] != "alice" || f.Attributes["Change"] != "removed" {
 			t.Fatalf("member got %+v", f)
 		}
 	}
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "still", "RoomId": "team", "Content": "am I here?"})
-	if f := a.next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != "still" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "still", "RoomId": "team", "Content": "am I here?"})
+	if f := a.Next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != "still" {
 		t.Fatalf("removed member's post = %+v, want ERROR 403", f)
 	}
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "b", "RoomId": "team", "Content": "just us"})
-	b.reply("b")
-	c.nextOf("MESSAGE")
-	a.quiet(20 * time.Millisecond)
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "b", "RoomId": "team", "Content": "just us"})
+	b.Reply("b")
+	c.NextOf("MESSAGE")
+	a.Quiet(20 * time.Millisecond)
 
 	// An add that the store no longer holds (a removal overtook it) leaves
 	// the device out.
 	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpAddMember, Chime: key, User: "alice"}})
-	a.quiet(20 * time.Millisecond)
+	a.Quiet(20 * time.Millisecond)
 	// When the store cannot be read, the command's own word counts.
 	h.store.failing("MemberRooms", context.DeadlineExceeded)
 	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpAddMember, Chime: key, User: "alice"}})
-	if f := a.next(); f.EventName != EventMembershipAdded {
+	if f := a.Next(); f.EventName != EventMembershipAdded {
 		t.Fatalf("re-added member's device got %+v", f)
 	}
 	h.store.failing("MemberRooms", nil)
@@ -228,12 +228,12 @@ func TestApplyMembership(t *testing.T) {
 	// The room is deleted: every device is told and may not post to it.
 	h.hub.Apply([]parley.Command{{ID: parley.NewID(), Op: parley.OpDeleteChimeRoom, Chime: key}})
 	for _, d := range []*client{a, b, c} {
-		if f := d.nextEvent(EventRoomDeleted); f.RoomID != "team" {
+		if f := d.NextEvent(EventRoomDeleted); f.RoomID != "team" {
 			t.Fatalf("device got %+v", f)
 		}
 	}
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "gone", "RoomId": "team", "Content": "hello?"})
-	if f := b.reply("gone"); f.ErrorCode != 403 {
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "gone", "RoomId": "team", "Content": "hello?"})
+	if f := b.Reply("gone"); f.ErrorCode != 403 {
 		t.Fatalf("post to a deleted room = %+v, want ERROR 403", f)
 	}
 	if n := h.hub.DeviceCount(); n != 3 {
@@ -266,19 +266,19 @@ func TestRevalidate(t *testing.T) {
 
 	h.hub.Revalidate(context.Background())
 	for _, c := range []*client{inDeleted, troll} {
-		if code := c.wantClose(); code != ws.StatusNormalClosure {
+		if code := c.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
-	if f := signedOut.next(); f.EventName != EventSignedOut || f.Attributes["Reason"] != "revoked" {
+	if f := signedOut.Next(); f.EventName != EventSignedOut || f.Attributes["Reason"] != "revoked" {
 		t.Fatalf("signed-out device got %+v", f)
 	}
-	signedOut.wantClose()
-	fine.quiet(20 * time.Millisecond)
-	ok.quiet(0)
+	signedOut.WantClose()
+	fine.Quiet(20 * time.Millisecond)
+	ok.Quiet(0)
 	// The missed membership now delivers.
-	moved.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m", "RoomId": "team", "Content": "joined"})
-	if f := moved.next(); f.Type != "MESSAGE" || f.RequestID != "m" {
+	moved.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m", "RoomId": "team", "Content": "joined"})
+	if f := moved.Next(); f.Type != "MESSAGE" || f.RequestID != "m" {
 		t.Fatalf("device after Revalidate: %+v, want its message in the room", f)
 	}
 }
@@ -329,8 +329,8 @@ func TestPingDropsSilentPeers(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the silent peer's socket is still open")
 	}
-	alive.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "x", "Content": "still here"})
-	if f := alive.next(); f.RequestID != "x" {
+	alive.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "x", "Content": "still here"})
+	if f := alive.Next(); f.RequestID != "x" {
 		t.Fatalf("live peer got %+v", f)
 	}
 }
@@ -365,7 +365,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 		// In step with the fast reader, whose queue then never fills.
-		if f := fast.next(); f.ID != ev.ID {
+		if f := fast.Next(); f.ID != ev.ID {
 			t.Fatalf("frame %d to the fast reader = %s", i, f.ID)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/wstest"
 )
 
 // Ensure a device's SEND_MESSAGE reaches exactly the room members'
@@ -20,19 +21,19 @@ func TestDeviceSendMessage(t *testing.T) {
 	b := h.device(h.session("acc", "bob"))
 	c := h.device(h.session("acc", "carol"))
 
-	a1.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "hi", "RoomId": "team", "Content": "hello team"})
+	a1.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "hi", "RoomId": "team", "Content": "hello team"})
 	for _, d := range []*client{a1, a2, b} {
-		f := d.next()
+		f := d.Next()
 		if f.Type != "MESSAGE" || f.RoomID != "team" || f.Content != "hello team" || f.RequestID != "hi" || f.ID == "" || f.SendTime == "" ||
 			f.Sender == nil || f.Sender.UserID != "alice" || f.Sender.Attributes["DisplayName"] != "alice" {
 			t.Fatalf("MESSAGE = %+v", f)
 		}
 	}
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "intrude", "RoomId": "team", "Content": "let me in"})
-	if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != "intrude" {
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "intrude", "RoomId": "team", "Content": "let me in"})
+	if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != "intrude" {
 		t.Fatalf("non-member post = %+v, want ERROR 403", f)
 	}
-	c.quiet(20 * time.Millisecond)
+	c.Quiet(20 * time.Millisecond)
 	if got := h.hub.Stats().ChimeMessages; got != 3 {
 		t.Fatalf("Stats().ChimeMessages = %d, want 3", got)
 	}
@@ -60,17 +61,17 @@ func TestDeviceErrors(t *testing.T) {
 		{"history of another room", map[string]any{"Action": "GET_MESSAGES", "RoomId": "other"}, 403},
 	}
 	for _, tt := range tests {
-		id := rid()
+		id := wstest.RequestID()
 		tt.req["RequestId"] = id
 		h.clock.Advance(time.Second) // under the per-connection request rate
-		d.send(tt.req)
-		if f := d.next(); f.Type != "ERROR" || f.ErrorCode != tt.code || f.RequestID != id || f.ErrorMessage == "" {
+		d.Send(tt.req)
+		if f := d.Next(); f.Type != "ERROR" || f.ErrorCode != tt.code || f.RequestID != id || f.ErrorMessage == "" {
 			t.Errorf("%s: got %+v, want ERROR %d", tt.name, f, tt.code)
 		}
 	}
 	h.clock.Advance(time.Second)
-	d.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "max", "RoomId": "team", "Content": strings.Repeat("é", 4096)})
-	if f := d.next(); f.Type != "MESSAGE" || f.RequestID != "max" {
+	d.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "max", "RoomId": "team", "Content": strings.Repeat("é", 4096)})
+	if f := d.Next(); f.Type != "MESSAGE" || f.RequestID != "max" {
 		t.Fatalf("4096 code points: %+v, want MESSAGE", f)
 	}
 }
@@ -97,10 +98,10 @@ func TestDeviceServiceErrors(t *testing.T) {
 		for _, action := range []string{"SEND_MESSAGE", "GET_MESSAGES"} {
 			h.svc.failing("PostMessage", tt.err)
 			h.svc.failing("RoomHistory", tt.err)
-			id := rid()
+			id := wstest.RequestID()
 			h.clock.Advance(time.Second)
-			d.send(map[string]any{"Action": action, "RequestId": id, "RoomId": "team", "Content": "x"})
-			if f := d.next(); f.Type != "ERROR" || f.ErrorCode != tt.code || f.RequestID != id || f.ErrorMessage != tt.msg {
+			d.Send(map[string]any{"Action": action, "RequestId": id, "RoomId": "team", "Content": "x"})
+			if f := d.Next(); f.Type != "ERROR" || f.ErrorCode != tt.code || f.RequestID != id || f.ErrorMessage != tt.msg {
 				t.Errorf("%s failing with %v: got %+v, want ERROR %d %q", action, tt.err, f, tt.code, tt.msg)
 			}
 		}
@@ -113,16 +114,16 @@ func TestDeviceHistory(t *testing.T) {
 	h := newTestHub(t)
 	h.chimeUser("acc", "alice", "team")
 	d := h.device(h.session("acc", "alice"))
-	d.send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "empty", "RoomId": "team"})
-	if f := d.next(); f.Type != "MESSAGES" || f.RoomID != "team" || f.RequestID != "empty" || f.Messages == nil || len(f.Messages) != 0 {
+	d.Send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "empty", "RoomId": "team"})
+	if f := d.Next(); f.Type != "MESSAGES" || f.RoomID != "team" || f.RequestID != "empty" || f.Messages == nil || len(f.Messages) != 0 {
 		t.Fatalf("history of an empty room = %+v", f)
 	}
 	for _, s := range []string{"one", "two", "three"} {
-		d.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": s, "RoomId": "team", "Content": s})
-		d.reply(s)
+		d.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": s, "RoomId": "team", "Content": s})
+		d.Reply(s)
 	}
-	d.send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "h", "RoomId": "team", "Limit": 2})
-	f := d.reply("h")
+	d.Send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "h", "RoomId": "team", "Limit": 2})
+	f := d.Reply("h")
 	if f.Type != "MESSAGES" || len(f.Messages) != 2 {
 		t.Fatalf("GET_MESSAGES = %+v, want two messages", f)
 	}

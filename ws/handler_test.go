@@ -104,8 +104,8 @@ func TestFence(t *testing.T) {
 	if !h.hub.Fenced() {
 		t.Fatal("Fenced() = false after Fence")
 	}
-	c.wantDropped()
-	d.wantDropped()
+	c.WantDropped()
+	d.WantDropped()
 	if n, dn := h.hub.Count(), h.hub.DeviceCount(); n != 0 || dn != 0 {
 		t.Fatalf("fenced hub holds %d chat and %d device connections, want none", n, dn)
 	}
@@ -136,8 +136,8 @@ func TestShutdown(t *testing.T) {
 	if err := h.hub.Shutdown(t.Context()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	c.wantDropped()
-	d.wantDropped()
+	c.WantDropped()
+	d.WantDropped()
 	if _, status := h.dialStatus("/", h.token(room, "u")); status != http.StatusServiceUnavailable {
 		t.Fatalf("handshake after shutdown = %d, want 503", status)
 	}
@@ -190,10 +190,10 @@ func TestDeviceHandshake(t *testing.T) {
 	}
 	// The open device lives until its session ends, then gets ERROR 401 and a clean close.
 	h.hub.Sweep()
-	if f := d.next(); f.Type != "ERROR" || f.ErrorCode != 401 {
+	if f := d.Next(); f.Type != "ERROR" || f.ErrorCode != 401 {
 		t.Fatalf("at session expiry the device got %+v, want ERROR 401", f)
 	}
-	d.wantClose()
+	d.WantClose()
 	eventually(t, "the hub to forget the device", func() bool { return h.hub.DeviceCount() == 0 })
 }
 

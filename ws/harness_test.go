@@ -3,8 +3,6 @@ package ws
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,11 +17,12 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
 	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/internal/wstest"
 )
 
 // This file holds what the protocol tests share: a hub served by
-// httptest over the in-process bus, a fake store and service, and a raw
-// WebSocket client. No server binary, no SQLite.
+// httptest over the in-process bus, a fake store and service, and the
+// dialing of wstest's raw WebSocket client. No server binary, no SQLite.
 
 var (
 	testScope = parley.Scope{AccountID: "123456789012", Region: "us-east-1"}
@@ -37,7 +36,7 @@ type testHub struct {
 	store  *fakeStore
 	svc    *fakeService
 	bus    *inmem.Bus
-	clock  *fakeClock
+	clock  *wstest.Clock
 	sealer *chattoken.Sealer
 	url    string // ws://host:port
 }
@@ -54,7 +53,7 @@ func newTestHub(t *testing.T, configure ...func(*Config)) *testHub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &testHub{t: t, store: newFakeStore(), bus: inmem.New(), clock: newFakeClock(), sealer: sealer}
+	h := &testHub{t: t, store: newFakeStore(), bus: inmem.New(), clock: wstest.NewClock(), sealer: sealer}
 	h.svc = &fakeService{store: h.store, bus: h.bus, clock: h.clock}
 	var cfg Config
 	for _, f := range configure {
@@ -163,8 +162,8 @@ func (h *testHub) dialOK(path, token string) *client {
 	if c == nil {
 		h.t.Fatalf("handshake on %s refused with %d", path, status)
 	}
-	if c.protocol != token {
-		h.t.Fatalf("subprotocol echoed %q, want the token", c.protocol)
+	if c.Protocol != token {
+		h.t.Fatalf("subprotocol echoed %q, want the token", c.Protocol)
 	}
 	return c
 }
@@ -177,9 +176,7 @@ func (h *testHub) dialStatus(path, token string) (*client, int) {
 	if nc == nil {
 		return nil, status
 	}
-	c := &client{t: h.t, nc: nc, protocol: protocol, frames: make(chan frame, 1000), closed: make(chan ws.StatusCode, 1)}
-	go c.read(r)
-	return c, status
+	return wstest.NewClient(h.t, nc, r, protocol), status
 }
 
 // rawDial opens a socket to path with token as the subprotocol and returns
@@ -208,173 +205,12 @@ func (h *testHub) rawDial(path, token string) (net.Conn, io.Reader, string, int)
 	return nc, bufio.NewReader(r), hs.Protocol, 101
 }
 
-// frame is a server-to-client frame as a client sees it.
-type frame struct {
-	Type       string
-	ID         string `json:"Id"`
-	RequestID  string `json:"RequestId"`
-	RoomID     string `json:"RoomId"`
-	Content    string
-	EventName  string
-	Attributes map[string]string
-	SendTime   string
-	Sender     *struct {
-		UserID     string `json:"UserId"`
-		Attributes map[string]string
-	}
-	ErrorCode    int
-	ErrorMessage string
-	Messages     []frame
-}
-
-// client is a WebSocket client that answers pings and the server's close.
-type client struct {
-	t        *testing.T
-	nc       net.Conn
-	protocol string
-	frames   chan frame
-	closed   chan ws.StatusCode // the close code the server sent, once
-	wmu      sync.Mutex
-}
-
-func (c *client) read(r io.Reader) {
-	defer close(c.frames)
-	for {
-		h, err := ws.ReadHeader(r)
-		if err != nil {
-			return
-		}
-		payload := make([]byte, h.Length)
-		if _, err := io.ReadFull(r, payload); err != nil {
-			return
-		}
-		switch h.OpCode {
-		case ws.OpText:
-			var f frame
-			if err := json.Unmarshal(payload, &f); err != nil {
-				c.t.Errorf("server sent a frame that is not JSON: %q", payload)
-				continue
-			}
-			c.frames <- f
-		case ws.OpPing:
-			c.write(ws.NewPongFrame(payload))
-		case ws.OpClose:
-			code, _ := ws.ParseCloseFrameData(payload)
-			c.closed <- code
-			c.write(ws.NewCloseFrame(ws.NewCloseFrameBody(code, "")))
-			return
-		}
-	}
-}
-
-func (c *client) write(f ws.Frame) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	ws.WriteFrame(c.nc, ws.MaskFrameInPlace(f))
-}
-
-// send writes v as a request frame.
-func (c *client) send(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.sendRaw(string(b))
-}
-
-func (c *client) sendRaw(s string) { c.write(ws.NewTextFrame([]byte(s))) }
-
-// next returns the next frame, failing after a few seconds.
-func (c *client) next() frame {
-	c.t.Helper()
-	select {
-	case f, ok := <-c.frames:
-		if !ok {
-			c.t.Fatal("connection ended while a frame was expected")
-		}
-		return f
-	case <-time.After(5 * time.Second):
-		c.t.Fatal("no frame within 5s")
-	}
-	return frame{}
-}
-
-// nextOf returns the next frame of type typ, skipping others.
-func (c *client) nextOf(typ string) frame {
-	c.t.Helper()
-	for {
-		if f := c.next(); f.Type == typ {
-			return f
-		}
-	}
-}
-
-// nextEvent returns the next EVENT named name, skipping other frames.
-func (c *client) nextEvent(name string) frame {
-	c.t.Helper()
-	for {
-		if f := c.next(); f.Type == "EVENT" && f.EventName == name {
-			return f
-		}
-	}
-}
-
-// reply returns the next frame answering requestID, skipping others.
-func (c *client) reply(requestID string) frame {
-	c.t.Helper()
-	for {
-		if f := c.next(); f.RequestID == requestID {
-			return f
-		}
-	}
-}
-
-// wantClose waits for the server's close frame and returns its code.
-func (c *client) wantClose() ws.StatusCode {
-	c.t.Helper()
-	select {
-	case code := <-c.closed:
-		return code
-	case <-time.After(5 * time.Second):
-		c.t.Fatal("server did not close the connection")
-	}
-	return 0
-}
-
-// wantDropped waits for the socket to end and fails if the server sent a
-// close frame: a drop without one makes clients reconnect.
-func (c *client) wantDropped() {
-	c.t.Helper()
-	for {
-		select {
-		case _, ok := <-c.frames:
-			if ok {
-				continue
-			}
-			select {
-			case code := <-c.closed:
-				c.t.Fatalf("server sent close code %d; want the socket dropped without a close frame", code)
-			default:
-			}
-			return
-		case <-time.After(5 * time.Second):
-			c.t.Fatal("connection still open")
-		}
-	}
-}
-
-// quiet asserts no frame arrives for d.
-func (c *client) quiet(d time.Duration) {
-	c.t.Helper()
-	select {
-	case f, ok := <-c.frames:
-		if ok {
-			c.t.Fatalf("unexpected frame %+v", f)
-		}
-		c.t.Fatal("connection ended unexpectedly")
-	case <-time.After(d):
-	}
-}
+// frame and client are the shared messaging client's, so the tests here
+// read as they did when each package had its own.
+type (
+	frame  = wstest.Frame
+	client = wstest.Client
+)
 
 // eventually polls cond until it holds or a few seconds pass.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -386,39 +222,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-var reqSeq struct {
-	sync.Mutex
-	n int
-}
-
-// rid returns a fresh request ID.
-func rid() string {
-	reqSeq.Lock()
-	defer reqSeq.Unlock()
-	reqSeq.n++
-	return fmt.Sprintf("req-%d", reqSeq.n)
-}
-
-// fakeClock is a Clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Millisecond)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // fakeStore is the hub's Store in memory. fail makes a method return an

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
 	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley/internal/wstest"
 )
 
 // caller signs requests to the ban extension as one credential and region.
@@ -152,7 +153,7 @@ func wantDenied(t *testing.T, m *Main, room *string, user, end string) {
 // while it lasts, lifts by itself at its end and at once on DeleteBan, and
 // is replaced by a second ban of the same user.
 func TestBan(t *testing.T) {
-	clock := newFakeClock()
+	clock := wstest.NewClock()
 	m := MustRunMainClock(t, clock)
 	room, other := newRoom(t, m, nil), newRoom(t, m, nil)
 	arn := aws.ToString(room.Arn)
@@ -170,10 +171,10 @@ func TestBan(t *testing.T) {
 	if n := m.Hub.Count(); n != 2 {
 		t.Fatalf("after CreateBan the hub holds %d connections, want 2 (the bystander and troll in the other room)", n)
 	}
-	if code := troll.wantClose(); code != ws.StatusNormalClosure {
+	if code := troll.WantClose(); code != ws.StatusNormalClosure {
 		t.Fatalf("banned connection closed with %d, want 1000", code)
 	}
-	if f := bystander.nextEvent("aws:DISCONNECT_USER"); f.Attributes["UserId"] != "troll" || f.Attributes["Reason"] != "spam" {
+	if f := bystander.NextEvent("aws:DISCONNECT_USER"); f.Attributes["UserId"] != "troll" || f.Attributes["Reason"] != "spam" {
 		t.Fatalf("the room was told %+v, want troll's disconnection for spam", f.Attributes)
 	}
 	start := clock.Now()
@@ -186,7 +187,7 @@ func TestBan(t *testing.T) {
 		wantRefused(t, m, tok, "a token minted before the ban")
 	}
 	wantDenied(t, m, room.Arn, "troll", end)
-	elsewhere.quiet(50 * time.Millisecond) // the same user in another room is untouched
+	elsewhere.Quiet(50 * time.Millisecond) // the same user in another room is untouched
 	dial(t, m, token(t, m, room.Arn, "someone-else"))
 	if got := testCaller.listBans(t, m, map[string]any{}); len(got) != 1 || got[0] != arn+" troll spam" {
 		t.Fatalf("ListBans = %v", got)
@@ -249,12 +250,12 @@ func TestBanEveryRoom(t *testing.T) {
 		t.Fatalf("after CreateBan the hub holds %d connections, want 3 (two bystanders, troll in eu-west-1)", n)
 	}
 	for i := range trolls {
-		trolls[i].wantClose()
-		if f := bystanders[i].nextEvent("aws:DISCONNECT_USER"); f.Attributes["UserId"] != "troll" || f.Attributes["Reason"] != "everywhere" {
+		trolls[i].WantClose()
+		if f := bystanders[i].NextEvent("aws:DISCONNECT_USER"); f.Attributes["UserId"] != "troll" || f.Attributes["Reason"] != "everywhere" {
 			t.Fatalf("room %d was told %+v", i, f.Attributes)
 		}
 	}
-	euTroll.quiet(50 * time.Millisecond)
+	euTroll.Quiet(50 * time.Millisecond)
 	wantRefused(t, m, unused, "an old token, banned from every room")
 	later := newRoom(t, m, nil)
 	wantDenied(t, m, later.Arn, "troll", "until the ban is deleted")
@@ -475,9 +476,9 @@ func TestClusterBan(t *testing.T) {
 	if n1.Hub.Count() != 0 || n2.Hub.Count() != 1 {
 		t.Fatalf("after CreateBan on node 0: node 1 holds %d, node 2 holds %d, want 0 and 1", n1.Hub.Count(), n2.Hub.Count())
 	}
-	t1.wantClose()
-	t2.wantClose()
-	if f := bystander.nextEvent("aws:DISCONNECT_USER"); f.Attributes["Reason"] != "raid" {
+	t1.WantClose()
+	t2.WantClose()
+	if f := bystander.NextEvent("aws:DISCONNECT_USER"); f.Attributes["Reason"] != "raid" {
 		t.Fatalf("the room was told %+v", f.Attributes)
 	}
 	late := c.node()
@@ -496,8 +497,8 @@ func TestClusterBan(t *testing.T) {
 	if n0.Hub.Count() != 0 || n2.Hub.Count() != 1 {
 		t.Fatalf("after a ban from every room: node 0 holds %d, node 2 holds %d, want 0 and 1", n0.Hub.Count(), n2.Hub.Count())
 	}
-	s0.wantClose()
-	s2.wantClose()
+	s0.WantClose()
+	s2.WantClose()
 
 	testCaller.banOK(t, late, "DeleteBan", map[string]any{"roomIdentifier": arn, "userId": "troll"}, nil, http.StatusNoContent)
 	for i, n := range c.nodes {

@@ -85,14 +85,14 @@ func TestClusterAccountCacheInvalidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := mustDevice(t, b, mustSession(t, b, acc, alice))
-	dev.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "today", "RoomId": room, "Content": "today"})
-	if f := dev.reply("today"); f.Type != "MESSAGE" {
+	dev.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "today", "RoomId": room, "Content": "today"})
+	if f := dev.Reply("today"); f.Type != "MESSAGE" {
 		t.Fatalf("SEND_MESSAGE on B answered %+v", f)
 	}
 	history := func(id string) string {
 		t.Helper()
-		dev.send(map[string]any{"Action": "GET_MESSAGES", "RequestId": id, "RoomId": room})
-		f := dev.reply(id)
+		dev.Send(map[string]any{"Action": "GET_MESSAGES", "RequestId": id, "RoomId": room})
+		f := dev.Reply(id)
 		if f.Type != "MESSAGES" {
 			t.Fatalf("GET_MESSAGES on B answered %+v", f)
 		}

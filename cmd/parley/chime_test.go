@@ -349,14 +349,14 @@ func TestLogoutUserClosesDevices(t *testing.T) {
 		t.Fatalf("after LogoutUser %d devices connected, want 1 (bob's)", n)
 	}
 	for _, d := range []*chatClient{phone, laptop} {
-		if f := d.next(); f.Type != "EVENT" || f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "logout" {
+		if f := d.Next(); f.Type != "EVENT" || f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "logout" {
 			t.Fatalf("device got %+v, want parley:SIGNED_OUT", f)
 		}
-		if code := d.wantClose(); code != ws.StatusNormalClosure {
+		if code := d.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
-	bobs.quiet(50 * time.Millisecond)
+	bobs.Quiet(50 * time.Millisecond)
 	for _, tok := range []string{tok1, tok2} {
 		if _, status := device(t, m, tok); status != http.StatusUnauthorized {
 			t.Fatalf("old session after LogoutUser: %d, want 401", status)
@@ -388,12 +388,12 @@ func TestSuspension(t *testing.T) {
 		t.Fatalf("after BatchSuspendUser %d devices connected, want 1", n)
 	}
 	for _, d := range []*chatClient{d1, d2} {
-		if f := d.next(); f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "suspended" {
+		if f := d.Next(); f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "suspended" {
 			t.Fatalf("suspended device got %+v", f)
 		}
-		d.wantClose()
+		d.WantClose()
 	}
-	d3.quiet(50 * time.Millisecond)
+	d3.Quiet(50 * time.Millisecond)
 	if u := must(c.GetUser(ctx(), &chime.GetUserInput{AccountId: aws.String(acc), UserId: aws.String(u1)}))(t, "GetUser").User; u.UserRegistrationStatus != types.RegistrationStatusSuspended {
 		t.Fatalf("status = %s, want Suspended", u.UserRegistrationStatus)
 	}
@@ -423,7 +423,7 @@ func TestSuspension(t *testing.T) {
 		t.Fatalf("a session from before the suspension: %d, want 401", status)
 	}
 	mustDevice(t, m, mustSession(t, m, acc, u1))
-	d3.quiet(50 * time.Millisecond) // u3 was never suspended and stays connected
+	d3.Quiet(50 * time.Millisecond) // u3 was never suspended and stays connected
 }
 
 // Ensure a Team account's suspended user comes back through InviteUsers,
@@ -446,8 +446,8 @@ func TestTeamSuspensionAndInvitation(t *testing.T) {
 	}
 	d := mustDevice(t, m, mustSession(t, m, acc, uid))
 	must(c.BatchSuspendUser(ctx(), &chime.BatchSuspendUserInput{AccountId: aws.String(acc), UserIdList: []string{uid}}))(t, "BatchSuspendUser")
-	d.nextOf("EVENT")
-	d.wantClose()
+	d.NextOf("EVENT")
+	d.WantClose()
 	must(c.InviteUsers(ctx(), &chime.InviteUsersInput{AccountId: aws.String(acc), UserEmailList: []string{"new@example.com"}}))(t, "InviteUsers again")
 	u = must(c.GetUser(ctx(), &chime.GetUserInput{AccountId: aws.String(acc), UserId: aws.String(uid)}))(t, "GetUser").User
 	if u.UserRegistrationStatus != types.RegistrationStatusRegistered {

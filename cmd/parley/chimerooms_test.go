@@ -187,50 +187,50 @@ func TestLiveChimeRoom(t *testing.T) {
 	b1 := mustDevice(t, m, mustSession(t, m, acc, bob))
 	c1 := mustDevice(t, m, mustSession(t, m, acc, carol)) // not a member
 
-	a1.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "hi", "RoomId": room, "Content": "hello team"})
+	a1.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "hi", "RoomId": room, "Content": "hello team"})
 	for _, d := range []*chatClient{a1, a2, b1} {
-		f := d.nextOf("MESSAGE")
-		if f.Content != "hello team" || f.Sender.UserId != alice || f.Sender.Attributes["DisplayName"] != "alice" || f.RequestID != "hi" || len(f.ID) != 36 {
+		f := d.NextOf("MESSAGE")
+		if f.Content != "hello team" || f.Sender.UserID != alice || f.Sender.Attributes["DisplayName"] != "alice" || f.RequestID != "hi" || len(f.ID) != 36 {
 			t.Fatalf("MESSAGE = %+v", f)
 		}
 	}
-	c1.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "intrude", "RoomId": room, "Content": "let me in"})
-	if f := c1.next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != "intrude" {
+	c1.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "intrude", "RoomId": room, "Content": "let me in"})
+	if f := c1.Next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != "intrude" {
 		t.Fatalf("non-member post = %+v, want ERROR 403", f)
 	}
 
 	must(c.DeleteRoomMembership(ctx(), &chime.DeleteRoomMembershipInput{AccountId: aws.String(acc), RoomId: aws.String(room), MemberId: aws.String(alice)}))(t, "DeleteRoomMembership")
 	for _, d := range []*chatClient{a1, a2} {
-		if f := d.nextOf("EVENT"); f.EventName != "parley:MEMBERSHIP_REMOVED" {
+		if f := d.NextOf("EVENT"); f.EventName != "parley:MEMBERSHIP_REMOVED" {
 			t.Fatalf("removed member's device got %+v", f)
 		}
 	}
-	if f := b1.nextEvent("parley:MEMBERSHIP_CHANGED"); f.Attributes["MemberId"] != alice || f.Attributes["Change"] != "removed" {
+	if f := b1.NextEvent("parley:MEMBERSHIP_CHANGED"); f.Attributes["MemberId"] != alice || f.Attributes["Change"] != "removed" {
 		t.Fatalf("remaining member got %+v", f)
 	}
-	a2.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "still", "RoomId": room, "Content": "am I here?"})
-	if f := a2.reply("still"); f.Type != "ERROR" || f.ErrorCode != 403 {
+	a2.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "still", "RoomId": room, "Content": "am I here?"})
+	if f := a2.Reply("still"); f.Type != "ERROR" || f.ErrorCode != 403 {
 		t.Fatalf("removed member's post = %+v, want ERROR 403", f)
 	}
-	b1.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "b", "RoomId": room, "Content": "just us"})
-	if f := b1.reply("b"); f.Type != "MESSAGE" {
+	b1.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "b", "RoomId": room, "Content": "just us"})
+	if f := b1.Reply("b"); f.Type != "MESSAGE" {
 		t.Fatalf("bob's post = %+v", f)
 	}
-	a1.quiet(100 * time.Millisecond)
-	a2.quiet(10 * time.Millisecond)
+	a1.Quiet(100 * time.Millisecond)
+	a2.Quiet(10 * time.Millisecond)
 
 	// Adding her back restores access, on the devices already connected.
 	join(t, m, acc, room, alice)
-	if f := a1.nextOf("EVENT"); f.EventName != "parley:MEMBERSHIP_ADDED" {
+	if f := a1.NextOf("EVENT"); f.EventName != "parley:MEMBERSHIP_ADDED" {
 		t.Fatalf("re-added member's device got %+v", f)
 	}
-	b1.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "b2", "RoomId": room, "Content": "welcome back"})
-	if f := a1.nextOf("MESSAGE"); f.Content != "welcome back" {
+	b1.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "b2", "RoomId": room, "Content": "welcome back"})
+	if f := a1.NextOf("MESSAGE"); f.Content != "welcome back" {
 		t.Fatalf("re-added member got %+v", f)
 	}
 	// History, for members only.
-	a1.send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "h", "RoomId": room, "Limit": 10})
-	h := a1.reply("h")
+	a1.Send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "h", "RoomId": room, "Limit": 10})
+	h := a1.Reply("h")
 	var hist struct {
 		Messages []frame
 	}
@@ -238,15 +238,15 @@ func TestLiveChimeRoom(t *testing.T) {
 	if h.Type != "MESSAGES" {
 		t.Fatalf("GET_MESSAGES answered %+v", h)
 	}
-	c1.send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "h2", "RoomId": room})
-	if f := c1.reply("h2"); f.ErrorCode != 403 {
+	c1.Send(map[string]any{"Action": "GET_MESSAGES", "RequestId": "h2", "RoomId": room})
+	if f := c1.Reply("h2"); f.ErrorCode != 403 {
 		t.Fatalf("non-member GET_MESSAGES = %+v, want ERROR 403", f)
 	}
 
 	must(c.DeleteRoom(ctx(), &chime.DeleteRoomInput{AccountId: aws.String(acc), RoomId: aws.String(room)}))(t, "DeleteRoom")
-	b1.nextEvent("parley:ROOM_DELETED")
-	b1.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "gone", "RoomId": room, "Content": "hello?"})
-	if f := b1.reply("gone"); f.ErrorCode != 403 {
+	b1.NextEvent("parley:ROOM_DELETED")
+	b1.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "gone", "RoomId": room, "Content": "hello?"})
+	if f := b1.Reply("gone"); f.ErrorCode != 403 {
 		t.Fatalf("post to a deleted room = %+v", f)
 	}
 }
@@ -296,7 +296,7 @@ func TestChimeBotMessaging(t *testing.T) {
 		t.Fatalf("Invite event = %v", ev)
 	}
 	d := mustDevice(t, m, mustSession(t, m, acc, user))
-	d.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "q", "RoomId": room, "Content": "deploy?"})
+	d.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "q", "RoomId": room, "Content": "deploy?"})
 	if ev := wait("Message"); ev["Message"] != "deploy?" || ev["Sender"].(map[string]any)["SenderId"] != user {
 		t.Fatalf("Message event = %v", ev)
 	}
@@ -309,8 +309,8 @@ func TestChimeBotMessaging(t *testing.T) {
 	if resp := post(aws.ToString(bot.SecurityToken), "deploying"); resp.Status != http.StatusCreated {
 		t.Fatalf("bot post: %d %s", resp.Status, resp.Body)
 	}
-	d.reply("q") // the device's own message first
-	if f := d.nextOf("MESSAGE"); f.Content != "deploying" || f.Sender.UserId != aws.ToString(bot.BotId) {
+	d.Reply("q") // the device's own message first
+	if f := d.NextOf("MESSAGE"); f.Content != "deploying" || f.Sender.UserID != aws.ToString(bot.BotId) {
 		t.Fatalf("device got %+v from the bot", f)
 	}
 	regen := must(c.RegenerateSecurityToken(ctx(), &chime.RegenerateSecurityTokenInput{AccountId: aws.String(acc), BotId: bot.BotId}))(t, "RegenerateSecurityToken").Bot

@@ -70,10 +70,10 @@ func TestAWSCLI(t *testing.T) {
 	if n := m.Hub.Count(); n != 0 {
 		t.Fatalf("after disconnect-user the hub holds %d connections, want 0", n)
 	}
-	if f := live.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["Reason"] != "bye" {
+	if f := live.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["Reason"] != "bye" {
 		t.Fatalf("live client got %+v", f)
 	}
-	if code := live.wantClose(); code != 1000 {
+	if code := live.WantClose(); code != 1000 {
 		t.Fatalf("close code %d, want 1000", code)
 	}
 	if got := cli.mustRun("ivschat", "list-tags-for-resource", "--resource-arn", arn, "--query", "tags.team"); got != "chat" {
@@ -104,10 +104,10 @@ func TestAWSCLIChime(t *testing.T) {
 	if out := cli.mustRun("chime", "logout-user", "--account-id", acc, "--user-id", a); out != "" {
 		t.Fatalf("logout-user printed %q", out)
 	}
-	if f := da.next(); f.EventName != "parley:SIGNED_OUT" {
+	if f := da.Next(); f.EventName != "parley:SIGNED_OUT" {
 		t.Fatalf("device of a got %+v", f)
 	}
-	da.wantClose()
+	da.WantClose()
 	if n := m.Hub.DeviceCount(); n != 1 {
 		t.Fatalf("after logout-user %d devices, want 1", n)
 	}
@@ -116,10 +116,10 @@ func TestAWSCLIChime(t *testing.T) {
 	if !strings.Contains(out, `"UserId": "ghost"`) || !strings.Contains(out, `"ErrorCode": "NotFound"`) || strings.Contains(out, b) {
 		t.Fatalf("batch-suspend-user printed %s", out)
 	}
-	if f := db.next(); f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "suspended" {
+	if f := db.Next(); f.EventName != "parley:SIGNED_OUT" || f.Attributes["Reason"] != "suspended" {
 		t.Fatalf("device of b got %+v", f)
 	}
-	db.wantClose()
+	db.WantClose()
 	if got := cli.mustRun("chime", "get-user", "--account-id", acc, "--user-id", b, "--query", "User.UserRegistrationStatus"); got != "Suspended" {
 		t.Fatalf("get-user status = %q", got)
 	}
@@ -151,10 +151,10 @@ func TestAWSCLIDeleteRoomMembership(t *testing.T) {
 	if out := cli.mustRun("chime", "delete-room-membership", "--account-id", acc, "--room-id", room, "--member-id", a); out != "" {
 		t.Fatalf("delete-room-membership printed %q", out)
 	}
-	da.nextEvent("parley:MEMBERSHIP_REMOVED")
-	db.nextEvent("parley:MEMBERSHIP_CHANGED")
-	da.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "x", "RoomId": room, "Content": "hello?"})
-	if f := da.reply("x"); f.ErrorCode != 403 {
+	da.NextEvent("parley:MEMBERSHIP_REMOVED")
+	db.NextEvent("parley:MEMBERSHIP_CHANGED")
+	da.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "x", "RoomId": room, "Content": "hello?"})
+	if f := da.Reply("x"); f.ErrorCode != 403 {
 		t.Fatalf("removed member's post = %+v", f)
 	}
 	out, code := cli.run("chime", "delete-room-membership", "--account-id", acc, "--room-id", room, "--member-id", a)

@@ -75,16 +75,16 @@ func TestClusterMessaging(t *testing.T) {
 		t.Fatalf("the same token on a third node: %d, want 401", status)
 	}
 	y := dial(t, n3, token(t, b, room.Arn, "y", capSend))
-	y.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m", "Content": "across nodes"})
-	if f := x.nextOf("MESSAGE"); f.Content != "across nodes" || f.Sender.UserId != "y" {
+	y.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m", "Content": "across nodes"})
+	if f := x.NextOf("MESSAGE"); f.Content != "across nodes" || f.Sender.UserID != "y" {
 		t.Fatalf("node B got %+v", f)
 	}
-	if f := y.reply("m"); f.Type != "MESSAGE" {
+	if f := y.Reply("m"); f.Type != "MESSAGE" {
 		t.Fatalf("sender got %+v", f)
 	}
 	must(IVS(a).SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("app:x")}))(t, "SendEvent")
-	x.nextEvent("app:x")
-	y.nextEvent("app:x")
+	x.NextEvent("app:x")
+	y.NextEvent("app:x")
 }
 
 // Ensure every revocation called on one node closes the matching sockets on
@@ -101,9 +101,9 @@ func TestClusterRevocation(t *testing.T) {
 	if n1.Hub.Count() != 0 || n2.Hub.Count() != 1 {
 		t.Fatalf("after DisconnectUser on node 0: node 1 holds %d, node 2 holds %d, want 0 and 1", n1.Hub.Count(), n2.Hub.Count())
 	}
-	v1.wantClose()
-	v2.wantClose()
-	bystander.nextEvent("aws:DISCONNECT_USER")
+	v1.WantClose()
+	v2.WantClose()
+	bystander.NextEvent("aws:DISCONNECT_USER")
 
 	acc := typedAccount(t, n1, "Corp", "EnterpriseLWA")
 	alice, bob := registeredUser(t, n1, acc, "alice@example.com"), registeredUser(t, n1, acc, "bob@example.com")
@@ -119,7 +119,7 @@ func TestClusterRevocation(t *testing.T) {
 		}
 	}
 	for _, d := range devices {
-		d.nextEvent("parley:SIGNED_OUT")
+		d.NextEvent("parley:SIGNED_OUT")
 	}
 	for _, n := range c.nodes {
 		if _, status := device(t, n, old); status != http.StatusUnauthorized {
@@ -131,10 +131,10 @@ func TestClusterRevocation(t *testing.T) {
 	bd := mustDevice(t, n2, mustSession(t, n2, acc, bob))
 	ad := mustDevice(t, n1, mustSession(t, n1, acc, alice))
 	must(Chime(n0).DeleteRoomMembership(ctx(), &chime.DeleteRoomMembershipInput{AccountId: aws.String(acc), RoomId: aws.String(chimeRoomID), MemberId: aws.String(bob)}))(t, "DeleteRoomMembership")
-	bd.nextEvent("parley:MEMBERSHIP_REMOVED")
-	ad.nextEvent("parley:MEMBERSHIP_CHANGED")
-	bd.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "p", "RoomId": chimeRoomID, "Content": "hi"})
-	if f := bd.reply("p"); f.ErrorCode != 403 {
+	bd.NextEvent("parley:MEMBERSHIP_REMOVED")
+	ad.NextEvent("parley:MEMBERSHIP_CHANGED")
+	bd.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "p", "RoomId": chimeRoomID, "Content": "hi"})
+	if f := bd.Reply("p"); f.ErrorCode != 403 {
 		t.Fatalf("removed member's post on node 2 = %+v", f)
 	}
 
@@ -143,7 +143,7 @@ func TestClusterRevocation(t *testing.T) {
 	if n1.Hub.DeviceCount() != 0 {
 		t.Fatalf("after BatchSuspendUser node 1 holds %d devices", n1.Hub.DeviceCount())
 	}
-	ad.nextEvent("parley:SIGNED_OUT")
+	ad.NextEvent("parley:SIGNED_OUT")
 }
 
 // Ensure a dead node does not block revocations for longer than its lease:
@@ -159,7 +159,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
 	select {
-	case <-victim.frames:
+	case <-victim.Frames():
 	case <-time.After(5 * time.Second):
 		t.Fatal("the killed node's client is still connected")
 	}
@@ -168,7 +168,7 @@ func TestClusterNodeLoss(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("DisconnectUser took %v with a dead node, want about the 1s lease", d)
 	}
-	survivor.wantClose()
+	survivor.WantClose()
 }
 
 // Ensure a NATS outage does not stop revocations while the store is up
@@ -184,7 +184,7 @@ func TestClusterNATSOutage(t *testing.T) {
 
 	must(IVS(n0).DisconnectUser(ctx(), &ivschat.DisconnectUserInput{RoomIdentifier: room.Arn, UserId: aws.String("u")}))(t, "DisconnectUser during a NATS outage")
 	select {
-	case <-cl.closed:
+	case <-cl.Closed():
 	default:
 		if n1.Hub.Count() != 0 {
 			t.Fatal("DisconnectUser returned while the other node still held the target")
@@ -199,5 +199,5 @@ func TestClusterNATSOutage(t *testing.T) {
 	eventually(t, "both nodes to unfence", func() bool { return !n0.Hub.Fenced() && !n1.Hub.Fenced() })
 	back := dial(t, n1, token(t, n0, room.Arn, "u"))
 	must(IVS(n0).DisconnectUser(ctx(), &ivschat.DisconnectUserInput{RoomIdentifier: room.Arn, UserId: aws.String("u")}))(t, "DisconnectUser after the outage")
-	back.wantClose()
+	back.WantClose()
 }

@@ -177,10 +177,10 @@ func TestClusterConsole(t *testing.T) {
 	if status, body := console(a, "POST", "/console/api/ivschat/DisconnectUser", `{"roomIdentifier":"`+aws.ToString(room.Arn)+`","userId":"far-away","reason":"from the console"}`); status != 200 {
 		t.Fatalf("DisconnectUser through the console: %d %s", status, body)
 	}
-	if f := x.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["Reason"] != "from the console" {
+	if f := x.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.Attributes["Reason"] != "from the console" {
 		t.Fatalf("the client on node B got %+v", f)
 	}
-	if code := x.wantClose(); code != 1000 {
+	if code := x.WantClose(); code != 1000 {
 		t.Fatalf("close %d, want 1000", code)
 	}
 }

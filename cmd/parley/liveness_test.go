@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley/internal/wstest"
 )
 
 // rawDial opens a messaging connection and hands back the bare socket,
@@ -63,9 +64,9 @@ func TestDeadPeerDropped(t *testing.T) {
 	}
 
 	// The peer that answered pings is still in the room.
-	id := rid()
-	alive.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "still here"})
-	if f := alive.reply(id); f.Type != "MESSAGE" || f.Content != "still here" {
+	id := wstest.RequestID()
+	alive.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "still here"})
+	if f := alive.Reply(id); f.Type != "MESSAGE" || f.Content != "still here" {
 		t.Fatalf("after pings, the live peer got %+v", f)
 	}
 }
@@ -83,7 +84,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 	const events = 1000
 	go func() {
 		defer close(fastDone)
-		for f := range fast.frames {
+		for f := range fast.Frames() {
 			if f.Type == "EVENT" && f.EventName == "flood" {
 				if fastGot.Add(1) == events {
 					return
@@ -184,10 +185,10 @@ func TestHandshakeStorm(t *testing.T) {
 			t.Fatalf("client %d of %d was refused with %d", i, n, statuses[i])
 		}
 	}
-	id := rid()
-	clients[0].send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "all here?"})
+	id := wstest.RequestID()
+	clients[0].Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "all here?"})
 	for _, c := range clients {
-		if f := c.nextOf("MESSAGE"); f.Content != "all here?" {
+		if f := c.NextOf("MESSAGE"); f.Content != "all here?" {
 			t.Fatalf("got %+v", f)
 		}
 	}

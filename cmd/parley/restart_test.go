@@ -217,7 +217,7 @@ func TestKillDuringBatchSuspend(t *testing.T) {
 				if c == nil {
 					t.Fatalf("round %d: user %s is untouched but its session was refused (%d): signed out without being suspended", round, u, status)
 				}
-				c.nc.Close()
+				c.NC.Close()
 			default:
 				t.Fatalf("round %d: user %s is %s", round, u, got.UserRegistrationStatus)
 			}

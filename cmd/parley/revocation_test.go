@@ -109,7 +109,7 @@ func TestRevocationStuckTargets(t *testing.T) {
 			t.Fatalf("after DisconnectUser(%s) the hub holds %d connections", target.user, n)
 		}
 		mustClose(t, target.nc, time.Second)
-		if f := watcher.nextEvent("aws:DISCONNECT_USER"); f.Attributes["UserId"] != target.user {
+		if f := watcher.NextEvent("aws:DISCONNECT_USER"); f.Attributes["UserId"] != target.user {
 			t.Fatalf("the room was told %+v", f)
 		}
 	}
@@ -179,8 +179,8 @@ func TestRevocationFromClientAudited(t *testing.T) {
 	room := newRoom(t, m, nil)
 	mod := dial(t, m, token(t, m, room.Arn, "mod", capDisconnect))
 	dial(t, m, token(t, m, room.Arn, "troll"))
-	mod.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "kick", "UserId": "troll"})
-	if f := mod.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" {
+	mod.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "kick", "UserId": "troll"})
+	if f := mod.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" {
 		t.Fatalf("moderator got %+v", f)
 	}
 	eventually(t, "the client's request is audited", func() bool {
@@ -226,8 +226,8 @@ func TestMembershipChurn(t *testing.T) {
 			member = member || aws.ToString(x.Member.MemberId) == alice
 		}
 		id := fmt.Sprintf("r%d", round)
-		b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "RoomId": room, "Content": id})
-		if f := b.reply(id); f.Type != "MESSAGE" {
+		b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "RoomId": room, "Content": id})
+		if f := b.Reply(id); f.Type != "MESSAGE" {
 			t.Fatalf("round %d: bob's post = %+v", round, f)
 		}
 		got := false
@@ -235,7 +235,7 @@ func TestMembershipChurn(t *testing.T) {
 	read:
 		for {
 			select {
-			case f := <-a.frames:
+			case f := <-a.Frames():
 				if f.Type == "MESSAGE" && f.Content == id {
 					got = true
 					break read

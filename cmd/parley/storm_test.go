@@ -73,7 +73,7 @@ func TestGroupCommitSurvivesKill9(t *testing.T) {
 						mu.Lock()
 						spent = append(spent, tok)
 						mu.Unlock()
-						c.nc.Close()
+						c.NC.Close()
 					}
 				}
 			}()
@@ -171,8 +171,8 @@ func TestClusterRoomCacheInvalidation(t *testing.T) {
 	token(t, b, room2.Arn, "warm") // B reads the room, and keeps it
 	must(IVS(a).UpdateRoom(ctx(), &ivschat.UpdateRoomInput{Identifier: room2.Arn, MaximumMessageLength: aws.Int32(5)}))(t, "UpdateRoom on A")
 	cl := dial(t, b, token(t, b, room2.Arn, "writer", types.ChatTokenCapabilitySendMessage))
-	cl.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "r1", "Content": "too long"})
-	if f := cl.reply("r1"); f.Type != "ERROR" || f.ErrorCode != 413 {
+	cl.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "r1", "Content": "too long"})
+	if f := cl.Reply("r1"); f.Type != "ERROR" || f.ErrorCode != 413 {
 		t.Fatalf("a message over the updated length, on a connection B opened after the update: %+v, want ERROR 413", f)
 	}
 }
@@ -188,7 +188,7 @@ func TestBackPressureRefusesPublishers(t *testing.T) {
 	sender := dial(t, m, token(t, m, room.Arn, "sender", capSend))
 	errs := make(chan frame, 1)
 	go func() { // the sender reads what the room sends, as a client does
-		for f := range sender.frames {
+		for f := range sender.Frames() {
 			if f.Type == "ERROR" {
 				select {
 				case errs <- f:
@@ -228,7 +228,7 @@ func TestBackPressureRefusesPublishers(t *testing.T) {
 	if !errors.As(refused, &te) || te.ResourceType != types.ResourceTypeRoom || (aws.ToString(te.ResourceId) != aws.ToString(room.Id) && aws.ToString(te.ResourceId) != aws.ToString(room.Arn)) {
 		t.Errorf("refusal %v does not name the room (%+v)", refused, te)
 	}
-	sender.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "held", "Content": "hello"})
+	sender.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "held", "Content": "hello"})
 	select {
 	case f := <-errs:
 		if f.ErrorCode != 429 || f.RequestID != "held" {

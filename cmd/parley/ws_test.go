@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
 	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley/internal/wstest"
 )
 
 var (
@@ -38,12 +39,12 @@ func TestChatMessage(t *testing.T) {
 	alice := dial(t, m, token(t, m, room.Arn, "alice", capSend))
 	bob := dial(t, m, token(t, m, room.Arn, "bob"))
 
-	id := rid()
-	alice.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "héllo", "Attributes": map[string]string{"k": "v"}})
+	id := wstest.RequestID()
+	alice.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "héllo", "Attributes": map[string]string{"k": "v"}})
 	for _, c := range []*chatClient{alice, bob} {
-		f := c.nextOf("MESSAGE")
+		f := c.NextOf("MESSAGE")
 		if f.RequestID != id || f.Content != "héllo" || f.Attributes["k"] != "v" || len(f.ID) != 12 ||
-			f.Sender == nil || f.Sender.UserId != "alice" || f.Sender.Attributes["name"] != "alice" {
+			f.Sender == nil || f.Sender.UserID != "alice" || f.Sender.Attributes["name"] != "alice" {
 			t.Fatalf("MESSAGE = %+v", f)
 		}
 		if _, err := time.Parse(time.RFC3339, f.SendTime); err != nil {
@@ -51,12 +52,12 @@ func TestChatMessage(t *testing.T) {
 		}
 	}
 	// Reading needs no capability; sending does.
-	id = rid()
-	bob.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "hi"})
-	if f := bob.next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != id {
+	id = wstest.RequestID()
+	bob.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": id, "Content": "hi"})
+	if f := bob.Next(); f.Type != "ERROR" || f.ErrorCode != 403 || f.RequestID != id {
 		t.Fatalf("SEND_MESSAGE without capability = %+v, want ERROR 403", f)
 	}
-	alice.quiet(100 * time.Millisecond)
+	alice.Quiet(100 * time.Millisecond)
 }
 
 // Ensure unusable tokens are refused at the upgrade, never accepted and then
@@ -91,7 +92,7 @@ func TestHandshakeRefusals(t *testing.T) {
 // Ensure expired tokens and sessions are refused, and an open session that
 // expires gets ERROR 401 and a clean close.
 func TestExpiry(t *testing.T) {
-	clock := newFakeClock()
+	clock := wstest.NewClock()
 	m := MustRunMainClock(t, clock, func(c *Config) { c.TokenLifetime = 10 * time.Minute })
 	room := newRoom(t, m, nil)
 	short := must(IVS(m).CreateChatToken(ctx(), &ivschat.CreateChatTokenInput{RoomIdentifier: room.Arn, UserId: aws.String("u"),
@@ -106,13 +107,13 @@ func TestExpiry(t *testing.T) {
 	}
 	// The open connection lives on until its session ends (60 minutes by default).
 	m.Hub.Sweep()
-	c.quiet(50 * time.Millisecond)
+	c.Quiet(50 * time.Millisecond)
 	clock.Advance(50 * time.Minute)
 	m.Hub.Sweep()
-	if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 401 || f.RequestID != "" {
+	if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 401 || f.RequestID != "" {
 		t.Fatalf("at session expiry got %+v, want ERROR 401", f)
 	}
-	if code := c.wantClose(); code != ws.StatusNormalClosure {
+	if code := c.WantClose(); code != ws.StatusNormalClosure {
 		t.Fatalf("close code %d, want 1000", code)
 	}
 	eventually(t, "the hub to forget the connection", func() bool { return m.Hub.Count() == 0 })
@@ -120,7 +121,7 @@ func TestExpiry(t *testing.T) {
 
 // Ensure each bad request gets an ERROR with its RequestId and the right code.
 func TestMessagingErrors(t *testing.T) {
-	clock := newFakeClock() // moved on between requests, to stay under the per-connection rate
+	clock := wstest.NewClock() // moved on between requests, to stay under the per-connection rate
 	m := MustRunMainClock(t, clock)
 	room := newRoom(t, m, &ivschat.CreateRoomInput{MaximumMessageLength: aws.Int32(10)})
 	c := dial(t, m, token(t, m, room.Arn, "u", capSend, capDelete, capDisconnect))
@@ -144,12 +145,12 @@ func TestMessagingErrors(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
-		id := rid()
+		id := wstest.RequestID()
 		req := tt.req.(map[string]any)
 		req["RequestId"] = id
 		clock.Advance(time.Second)
-		c.send(req)
-		f := c.next()
+		c.Send(req)
+		f := c.Next()
 		if f.Type != "ERROR" || f.ErrorCode != tt.code || f.RequestID != id || f.ErrorMessage == "" {
 			t.Errorf("%s: got %+v, want ERROR %d", tt.name, f, tt.code)
 		}
@@ -159,45 +160,45 @@ func TestMessagingErrors(t *testing.T) {
 		seen[f.ID] = true
 	}
 	clock.Advance(time.Second)
-	c.sendRaw(`{not json`)
-	if f := c.next(); f.Type != "ERROR" || f.ErrorCode != 400 {
+	c.SendRaw(`{not json`)
+	if f := c.Next(); f.Type != "ERROR" || f.ErrorCode != 400 {
 		t.Fatalf("bad JSON: %+v, want ERROR 400", f)
 	}
 	// Ten code points are within the limit of ten.
-	c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "ok", "Content": strings.Repeat("é", 10)})
-	if f := c.next(); f.Type != "MESSAGE" || f.RequestID != "ok" {
+	c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "ok", "Content": strings.Repeat("é", 10)})
+	if f := c.Next(); f.Type != "MESSAGE" || f.RequestID != "ok" {
 		t.Fatalf("10 code points: %+v, want MESSAGE", f)
 	}
 }
 
 // Ensure the room rate and the per-connection request rate answer ERROR 429.
 func TestRateLimits(t *testing.T) {
-	clock := newFakeClock()
+	clock := wstest.NewClock()
 	m := MustRunMainClock(t, clock)
 	room := newRoom(t, m, &ivschat.CreateRoomInput{MaximumMessageRatePerSecond: aws.Int32(2)})
 	a := dial(t, m, token(t, m, room.Arn, "a", capSend))
 	b := dial(t, m, token(t, m, room.Arn, "b", capSend))
 	// The room's rate is shared by all its senders: two pass, the third is refused.
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "x"})
-	a.reply("1")
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "x"})
-	b.reply("2")
-	b.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "x"})
-	if f := b.reply("3"); f.Type != "ERROR" || f.ErrorCode != 429 {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "x"})
+	a.Reply("1")
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "x"})
+	b.Reply("2")
+	b.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "x"})
+	if f := b.Reply("3"); f.Type != "ERROR" || f.ErrorCode != 429 {
 		t.Fatalf("third message in a 2/s room: %+v, want ERROR 429", f)
 	}
 	clock.Advance(time.Second)
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "x"})
-	if f := a.reply("4"); f.Type != "MESSAGE" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "x"})
+	if f := a.Reply("4"); f.Type != "MESSAGE" {
 		t.Fatalf("after a second: %+v", f)
 	}
 	// Per connection: ten requests a second, whatever they are.
 	clock.Advance(time.Second)
 	for i := 0; i < 10; i++ {
-		a.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": rid(), "Id": "bad"})
+		a.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": wstest.RequestID(), "Id": "bad"})
 	}
-	a.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "eleventh", "Id": "bad"})
-	if f := a.reply("eleventh"); f.ErrorCode != 429 {
+	a.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "eleventh", "Id": "bad"})
+	if f := a.Reply("eleventh"); f.ErrorCode != 429 {
 		t.Fatalf("eleventh request: %+v, want 429", f)
 	}
 }
@@ -222,22 +223,22 @@ func TestDisconnectUserAPI(t *testing.T) {
 		t.Fatalf("after DisconnectUser the hub holds %d connections, want 2", n)
 	}
 	for _, c := range []*chatClient{u1a, u1b, u2} {
-		f := c.nextOf("EVENT")
+		f := c.NextOf("EVENT")
 		if f.EventName != "aws:DISCONNECT_USER" || f.Attributes["UserId"] != "u1" || f.Attributes["Reason"] != "spam" || f.RequestID != "" {
 			t.Fatalf("notice = %+v", f)
 		}
 	}
 	for _, c := range []*chatClient{u1a, u1b} {
-		if code := c.wantClose(); code != ws.StatusNormalClosure {
+		if code := c.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
 	// Everyone else carries on.
-	u2.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "after", "Content": "still here"})
-	if f := u2.nextOf("MESSAGE"); f.RequestID != "after" {
+	u2.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "after", "Content": "still here"})
+	if f := u2.NextOf("MESSAGE"); f.RequestID != "after" {
 		t.Fatalf("u2 after the disconnect: %+v", f)
 	}
-	u1elsewhere.quiet(50 * time.Millisecond)
+	u1elsewhere.Quiet(50 * time.Millisecond)
 	// It is not a ban: a new token connects.
 	dial(t, m, token(t, m, room.Arn, "u1"))
 	// Disconnecting someone who is not connected succeeds.
@@ -251,18 +252,18 @@ func TestDisconnectUserFromClient(t *testing.T) {
 	room := newRoom(t, m, nil)
 	mod := dial(t, m, token(t, m, room.Arn, "mod", capDisconnect))
 	troll := dial(t, m, token(t, m, room.Arn, "troll"))
-	mod.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "kick", "UserId": "troll", "Reason": "rude"})
-	if f := mod.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.RequestID != "kick" || f.Attributes["UserId"] != "troll" {
+	mod.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "kick", "UserId": "troll", "Reason": "rude"})
+	if f := mod.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" || f.RequestID != "kick" || f.Attributes["UserId"] != "troll" {
 		t.Fatalf("moderator got %+v", f)
 	}
-	if f := troll.nextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" {
+	if f := troll.NextOf("EVENT"); f.EventName != "aws:DISCONNECT_USER" {
 		t.Fatalf("target got %+v", f)
 	}
-	troll.wantClose()
+	troll.WantClose()
 	troll2 := dial(t, m, token(t, m, room.Arn, "troll"))
-	troll.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "x", "UserId": "mod"})
-	troll2.send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "revenge", "UserId": "mod"})
-	if f := troll2.next(); f.ErrorCode != 403 || f.RequestID != "revenge" {
+	troll.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "x", "UserId": "mod"})
+	troll2.Send(map[string]any{"Action": "DISCONNECT_USER", "RequestId": "revenge", "UserId": "mod"})
+	if f := troll2.Next(); f.ErrorCode != 403 || f.RequestID != "revenge" {
 		t.Fatalf("DISCONNECT_USER without capability: %+v, want ERROR 403", f)
 	}
 }
@@ -279,11 +280,11 @@ func TestDeleteRoomClosesConnections(t *testing.T) {
 		t.Fatalf("after DeleteRoom the hub holds %d connections, want 1", n)
 	}
 	for _, c := range []*chatClient{a, b} {
-		if code := c.wantClose(); code != ws.StatusNormalClosure {
+		if code := c.WantClose(); code != ws.StatusNormalClosure {
 			t.Fatalf("close code %d, want 1000", code)
 		}
 	}
-	k.quiet(50 * time.Millisecond)
+	k.Quiet(50 * time.Millisecond)
 }
 
 // Ensure SendEvent and DeleteMessage from the API reach every socket.
@@ -292,17 +293,17 @@ func TestAPIEventsReachSockets(t *testing.T) {
 	room := newRoom(t, m, nil)
 	c := dial(t, m, token(t, m, room.Arn, "u"))
 	sent := must(IVS(m).SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("app:quiz"), Attributes: map[string]string{"q": "1"}}))(t, "SendEvent")
-	if f := c.next(); f.Type != "EVENT" || f.EventName != "app:quiz" || f.ID != aws.ToString(sent.Id) || f.Attributes["q"] != "1" || f.SendTime == "" {
+	if f := c.Next(); f.Type != "EVENT" || f.EventName != "app:quiz" || f.ID != aws.ToString(sent.Id) || f.Attributes["q"] != "1" || f.SendTime == "" {
 		t.Fatalf("SendEvent frame = %+v", f)
 	}
 	del := must(IVS(m).DeleteMessage(ctx(), &ivschat.DeleteMessageInput{RoomIdentifier: room.Arn, Id: aws.String("abcdEFGH1234")}))(t, "DeleteMessage")
-	if f := c.next(); f.EventName != "aws:DELETE_MESSAGE" || f.ID != aws.ToString(del.Id) || f.Attributes["MessageId"] != "abcdEFGH1234" || f.Attributes["MessageID"] != "abcdEFGH1234" {
+	if f := c.Next(); f.EventName != "aws:DELETE_MESSAGE" || f.ID != aws.ToString(del.Id) || f.Attributes["MessageId"] != "abcdEFGH1234" || f.Attributes["MessageID"] != "abcdEFGH1234" {
 		t.Fatalf("DeleteMessage frame = %+v", f)
 	}
 	// DELETE_MESSAGE from a client is the same event, with the client's RequestId.
 	d := dial(t, m, token(t, m, room.Arn, "mod", capDelete))
-	d.send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "del", "Id": "abcdEFGH1234", "Reason": "spam"})
-	if f := c.next(); f.EventName != "aws:DELETE_MESSAGE" || f.RequestID != "del" || f.Attributes["Reason"] != "spam" {
+	d.Send(map[string]any{"Action": "DELETE_MESSAGE", "RequestId": "del", "Id": "abcdEFGH1234", "Reason": "spam"})
+	if f := c.Next(); f.EventName != "aws:DELETE_MESSAGE" || f.RequestID != "del" || f.Attributes["Reason"] != "spam" {
 		t.Fatalf("client DELETE_MESSAGE frame = %+v", f)
 	}
 }
@@ -314,8 +315,8 @@ func TestUpdateRoomAppliesToOpenConnections(t *testing.T) {
 	c := dial(t, m, token(t, m, room.Arn, "u", capSend))
 	must(IVS(m).UpdateRoom(ctx(), &ivschat.UpdateRoomInput{Identifier: room.Arn, MaximumMessageLength: aws.Int32(5)}))(t, "UpdateRoom")
 	eventually(t, "the new length to apply", func() bool {
-		c.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "r", "Content": "123456"})
-		return c.next().ErrorCode == 413
+		c.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "r", "Content": "123456"})
+		return c.Next().ErrorCode == 413
 	})
 }
 
@@ -351,26 +352,26 @@ func TestMessageReview(t *testing.T) {
 	unmapped := newRoom(t, m, &ivschat.CreateRoomInput{MessageReviewHandler: &types.MessageReviewHandler{Uri: aws.String("arn:aws:lambda:us-east-1:123456789012:function:nowhere"), FallbackResult: types.FallbackResultDeny}})
 
 	a := dial(t, m, token(t, m, allowRoom.Arn, "ann", capSend))
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "hello"})
-	if f := a.next(); f.Type != "MESSAGE" || f.Content != "HELLO by ann" || f.Attributes["reviewed"] != f.ID[:3] {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "1", "Content": "hello"})
+	if f := a.Next(); f.Type != "MESSAGE" || f.Content != "HELLO by ann" || f.Attributes["reviewed"] != f.ID[:3] {
 		t.Fatalf("rewritten message = %+v", f)
 	}
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "bad words"})
-	if f := a.next(); f.Type != "ERROR" || f.ErrorCode != 406 || f.RequestID != "2" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "2", "Content": "bad words"})
+	if f := a.Next(); f.Type != "ERROR" || f.ErrorCode != 406 || f.RequestID != "2" {
 		t.Fatalf("denied message = %+v, want ERROR 406", f)
 	}
-	a.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "slow one"})
-	if f := a.next(); f.Type != "MESSAGE" || f.Content != "slow one" {
+	a.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "3", "Content": "slow one"})
+	if f := a.Next(); f.Type != "MESSAGE" || f.Content != "slow one" {
 		t.Fatalf("timed-out review with fallback ALLOW = %+v, want the original message", f)
 	}
 	d := dial(t, m, token(t, m, denyRoom.Arn, "dan", capSend))
-	d.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "slow too"})
-	if f := d.next(); f.ErrorCode != 406 {
+	d.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "4", "Content": "slow too"})
+	if f := d.Next(); f.ErrorCode != 406 {
 		t.Fatalf("timed-out review with fallback DENY = %+v, want ERROR 406", f)
 	}
 	u := dial(t, m, token(t, m, unmapped.Arn, "uma", capSend))
-	u.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "5", "Content": "anything"})
-	if f := u.next(); f.ErrorCode != 406 {
+	u.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "5", "Content": "anything"})
+	if f := u.Next(); f.ErrorCode != 406 {
 		t.Fatalf("unmapped handler with fallback DENY = %+v, want ERROR 406", f)
 	}
 	if calls.Load() != 4 {
@@ -389,8 +390,8 @@ func TestChatLogging(t *testing.T) {
 	room := newRoom(t, m, &ivschat.CreateRoomInput{LoggingConfigurationIdentifiers: []string{aws.ToString(s3.Arn), aws.ToString(cw.Arn)}})
 	unlogged := newRoom(t, m, nil)
 	u := dial(t, m, token(t, m, room.Arn, "writer", capSend))
-	u.send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m1", "Content": "for the record"})
-	msg := u.reply("m1")
+	u.Send(map[string]any{"Action": "SEND_MESSAGE", "RequestId": "m1", "Content": "for the record"})
+	msg := u.Reply("m1")
 	must(c.SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: room.Arn, EventName: aws.String("app:x")}))(t, "SendEvent")
 	must(c.DisconnectUser(ctx(), &ivschat.DisconnectUserInput{RoomIdentifier: room.Arn, UserId: aws.String("writer")}))(t, "DisconnectUser")
 	must(c.SendEvent(ctx(), &ivschat.SendEventInput{RoomIdentifier: unlogged.Arn, EventName: aws.String("app:x")}))(t, "SendEvent")
@@ -443,7 +444,7 @@ func TestShutdownMakesClientsReconnect(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	select {
-	case _, ok := <-c.frames:
+	case _, ok := <-c.Frames():
 		if ok {
 			t.Fatal("got a frame at shutdown")
 		}
@@ -451,7 +452,7 @@ func TestShutdownMakesClientsReconnect(t *testing.T) {
 		t.Fatal("connection still open after shutdown")
 	}
 	select {
-	case code := <-c.closed:
+	case code := <-c.Closed():
 		t.Fatalf("server sent close code %d at shutdown; the JS client would not reconnect", code)
 	default:
 	}

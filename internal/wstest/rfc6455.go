@@ -1,6 +1,6 @@
-// Package wstest holds the RFC 6455 conformance cases that both WebSocket
-// endpoints must pass, run by package ws against a hub over httptest and
-// by cmd/parley against the whole server.
+// Package wstest holds what the WebSocket tests of package ws (a hub over
+// httptest) and of cmd/parley (the whole server) share: the RFC 6455
+// conformance cases both endpoints must pass, and a messaging client.
 package wstest
 
 import (
