@@ -160,13 +160,13 @@ func (b *backlog) admit(ctx context.Context) (published func(), err error) {
 	b.mu.Unlock()
 	select {
 	case <-t.ready:
-		return b.published, nil
+		return sync.OnceFunc(b.published), nil
 	case <-ctx.Done():
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if t.let { // let through as it gave up: its turn is taken
-		return b.published, nil
+		return sync.OnceFunc(b.published), nil
 	}
 	for i, w := range b.line {
 		if w == t {
