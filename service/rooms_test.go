@@ -143,7 +143,9 @@ func TestDisconnectUserCommand(t *testing.T) {
 // Ensure a control plane failure is the caller's answer and the audit's result.
 func TestDisconnectUserControlFails(t *testing.T) {
 	s, ctl, trail := rooms(t, &fakeRoomStore{})
-	ctl.err = parley.Errorf(parley.KindUnavailable, "store unavailable")
+	// As the control plane fails once the command is written: its live
+	// nodes could not be read.
+	ctl.err = &parley.Error{Kind: parley.KindUnavailable, Op: "control.Deliver", Message: "store unavailable"}
 	err := s.DisconnectUser(asCaller(), roomARN(caller.Scope, "r1"), "bob", "")
 	if parley.KindOf(err) != parley.KindUnavailable {
 		t.Fatalf("DisconnectUser: %v, want Unavailable", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
+	"github.com/parley-chat/parley/control"
 )
 
 // Limits are the count quotas the service enforces per account and region.
@@ -238,15 +239,10 @@ func (s *Core) auditRecord(ctx context.Context, action, target, detail string) *
 // out within the lease) replaces the record's result.
 func (s *Core) auditedDo(ctx context.Context, action, target string, cmd parley.Command) error {
 	r := s.auditRecord(ctx, action, target, "")
-	written := false
-	err := s.Control.Do(ctx, func(ctx context.Context) error {
-		err := s.Audit.AppendAudit(ctx, r)
-		written = err == nil
-		return err
-	}, cmd)
+	err := s.Control.Do(ctx, func(ctx context.Context) error { return s.Audit.AppendAudit(ctx, r) }, cmd)
 	switch {
 	case err == nil:
-	case !written:
+	case !control.Queued(err): // nothing was written
 		s.audit(ctx, action, target, err)
 	default:
 		r.Result = parley.AsError(err).Message
