@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,8 +40,7 @@ type backlog struct {
 
 // turn is a publisher's place in the line.
 type turn struct {
-	ready chan struct{} // closed when it is let through
-	let   bool          // let through (b.mu)
+	ready chan struct{} // closed, under b.mu, when it is let through
 }
 
 const perConnBacklog = 8
@@ -92,7 +92,6 @@ func (b *backlog) next() {
 	t := b.line[0]
 	b.line[0] = nil
 	b.line = b.line[1:]
-	t.let = true
 	b.admitted = true
 	b.waiters.Add(-1)
 	close(t.ready)
@@ -165,15 +164,12 @@ func (b *backlog) admit(ctx context.Context) (published func(), err error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if t.let { // let through as it gave up: its turn is taken
+	select {
+	case <-t.ready: // let through as it gave up: its turn is taken
 		return sync.OnceFunc(b.published), nil
+	default:
 	}
-	for i, w := range b.line {
-		if w == t {
-			b.line = append(b.line[:i], b.line[i+1:]...)
-			break
-		}
-	}
+	b.line = slices.DeleteFunc(b.line, func(w *turn) bool { return w == t })
 	b.waiters.Add(-1)
 	return nil, ctx.Err()
 }
