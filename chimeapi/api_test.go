@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -716,25 +715,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// limiter records what it was asked and refuses with err.
-type limiter struct {
-	api, op string
-	err     error
-}
-
-func (l *limiter) Allow(_ context.Context, api, op string) error {
-	l.api, l.op = api, op
-	return l.err
-}
-
-// unread fails the test if the body is read.
-type unread struct{ t *testing.T }
-
-func (u unread) Read([]byte) (int, error) {
-	u.t.Error("the body of a throttled request was read")
-	return 0, io.EOF
-}
-
 // Ensure every route names its operation for throttling, logs and metrics,
 // and that a throttled call is refused before its body is read.
 func TestOperationNames(t *testing.T) {
@@ -761,14 +741,14 @@ func TestOperationNames(t *testing.T) {
 	}
 	for route, op := range ops {
 		method, path, _ := strings.Cut(route, " ")
-		l := &limiter{err: parley.Errorf(parley.KindThrottled, "Rate exceeded for %s", op)}
+		l := &apitest.Limiter{Err: parley.Errorf(parley.KindThrottled, "Rate exceeded for %s", op)}
 		api := chimeapi.New(&fakeService{}, sealer, l, discard)
-		req := apitest.Request(httptest.NewRequest(method, "http://parley"+path, unread{t}), caller)
+		req := apitest.Request(httptest.NewRequest(method, "http://parley"+path, apitest.Unread{T: t}), caller)
 		w := httptest.NewRecorder()
 		api.ServeHTTP(w, req)
 		wantError(t, w, 429, "ThrottledClientException", "Throttled")
-		if l.api != "chime" || l.op != op || awsproto.InfoFrom(req.Context()).Op != op {
-			t.Errorf("%s: limiter asked for %s %s, info op %q, want chime %s", route, l.api, l.op, awsproto.InfoFrom(req.Context()).Op, op)
+		if l.API != "chime" || l.Op != op || awsproto.InfoFrom(req.Context()).Op != op {
+			t.Errorf("%s: limiter asked for %s %s, info op %q, want chime %s", route, l.API, l.Op, awsproto.InfoFrom(req.Context()).Op, op)
 		}
 	}
 }
@@ -829,7 +809,7 @@ func TestBotPost(t *testing.T) {
 	// A request without a valid token is refused before its body is read,
 	// and the connection with it.
 	for _, auth := range []string{"", "Bearer revoked"} {
-		r := httptest.NewRequest("POST", "http://parley"+path, unread{t})
+		r := httptest.NewRequest("POST", "http://parley"+path, apitest.Unread{T: t})
 		if auth != "" {
 			r.Header.Set("Authorization", auth)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -697,25 +696,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// limiter records what it was asked and refuses with err.
-type limiter struct {
-	api, op string
-	err     error
-}
-
-func (l *limiter) Allow(_ context.Context, api, op string) error {
-	l.api, l.op = api, op
-	return l.err
-}
-
-// unread fails the test if the body is read.
-type unread struct{ t *testing.T }
-
-func (u unread) Read([]byte) (int, error) {
-	u.t.Error("the body of a throttled request was read")
-	return 0, io.EOF
-}
-
 // Ensure every route names its operation for throttling, logs and metrics,
 // and that a throttled call is refused before its body is read.
 func TestOperationNames(t *testing.T) {
@@ -731,16 +711,16 @@ func TestOperationNames(t *testing.T) {
 	}
 	for route, op := range ops {
 		method, path, _ := strings.Cut(route, " ")
-		l := &limiter{err: &parley.Error{Kind: parley.KindThrottled, Message: "Rate exceeded for " + op, Limit: 5,
+		l := &apitest.Limiter{Err: &parley.Error{Kind: parley.KindThrottled, Message: "Rate exceeded for " + op, Limit: 5,
 			Resource: &parley.Resource{Type: parley.ResourceRoom, ID: op}}}
 		api := ivsapi.New(&fakeService{}, l, slog.New(slog.DiscardHandler))
-		r := httptest.NewRequest(method, "http://parley"+path, unread{t})
+		r := httptest.NewRequest(method, "http://parley"+path, apitest.Unread{T: t})
 		r = apitest.Request(r, apitest.Principal)
 		w := httptest.NewRecorder()
 		api.ServeHTTP(w, r)
 		e := wantError(t, w, 429, "ThrottlingException")
-		if l.api != "ivschat" || l.op != op || awsproto.InfoFrom(r.Context()).Op != op {
-			t.Errorf("%s: limiter asked for %s %s, info op %q, want ivschat %s", route, l.api, l.op, awsproto.InfoFrom(r.Context()).Op, op)
+		if l.API != "ivschat" || l.Op != op || awsproto.InfoFrom(r.Context()).Op != op {
+			t.Errorf("%s: limiter asked for %s %s, info op %q, want ivschat %s", route, l.API, l.Op, awsproto.InfoFrom(r.Context()).Op, op)
 		}
 		if e.Limit == nil || *e.Limit != 5 || e.ResourceID == nil || *e.ResourceID != op {
 			t.Errorf("%s: %s, want limit 5 and resourceId %s", route, w.Body, op)

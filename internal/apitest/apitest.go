@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -71,4 +72,24 @@ func Control(tb testing.TB, store control.Store, bus parley.Bus, log *slog.Logge
 func Request(r *http.Request, p parley.Principal) *http.Request {
 	ctx, _ := awsproto.WithInfo(r.Context())
 	return r.WithContext(parley.NewContextWithPrincipal(ctx, p))
+}
+
+// Limiter records what it was asked and refuses with Err.
+type Limiter struct {
+	API, Op string
+	Err     error
+}
+
+func (l *Limiter) Allow(_ context.Context, api, op string) error {
+	l.API, l.Op = api, op
+	return l.Err
+}
+
+// Unread is a request body that fails the test if it is read: for
+// requests that must be refused (throttled, unauthenticated) before it is.
+type Unread struct{ T testing.TB }
+
+func (u Unread) Read([]byte) (int, error) {
+	u.T.Error("the body of a request refused before it was read was read")
+	return 0, io.EOF
 }
