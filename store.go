@@ -53,10 +53,13 @@ type Store interface {
 	// the result would hold more than max tags; KindNotFound.
 	UpdateTags(ctx context.Context, arn ParsedARN, set map[string]string, remove []string, max int) error
 
-	// ConsumeToken records that the chat token id was used. It succeeds once
-	// per id; every later call is KindConflict. The record may be forgotten
-	// after expires, when the token can no longer be used anyway.
-	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+	// ConsumeToken records that chat token t was used, unless its user is
+	// banned from its room at now (as ActiveBan tells): then t stays unspent
+	// and the error is the ban's Forbidden. The ban is read in the spend's
+	// own write, so one stored before it returns is seen. It succeeds once
+	// per t.ID; every later call is KindConflict. The record may be
+	// forgotten after t.TokenExpires, when t can no longer be used anyway.
+	ConsumeToken(ctx context.Context, t *ChatToken, now time.Time) error
 	// PurgeTokens forgets consumed tokens that expired before now.
 	PurgeTokens(ctx context.Context, now time.Time) error
 

@@ -44,10 +44,10 @@ func TestPass(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.ConsumeToken(ctx, "expired", now.Add(-time.Second)); err != nil {
+	if err := st.ConsumeToken(ctx, &parley.ChatToken{ID: "expired", TokenExpires: now.Add(-time.Second)}, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ConsumeToken(ctx, "live", now.Add(time.Minute)); err != nil {
+	if err := st.ConsumeToken(ctx, &parley.ChatToken{ID: "live", TokenExpires: now.Add(time.Minute)}, now); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,10 +87,10 @@ func TestPass(t *testing.T) {
 
 	// The expired spent token is gone (it could be spent again, if it could
 	// still be presented); the live one is still spent.
-	if err := st.ConsumeToken(ctx, "expired", now.Add(-time.Second)); err != nil {
+	if err := st.ConsumeToken(ctx, &parley.ChatToken{ID: "expired", TokenExpires: now.Add(-time.Second)}, now); err != nil {
 		t.Errorf("expired token after the pass: %v, want it forgotten", err)
 	}
-	if err := st.ConsumeToken(ctx, "live", now.Add(time.Minute)); parley.KindOf(err) != parley.KindConflict {
+	if err := st.ConsumeToken(ctx, &parley.ChatToken{ID: "live", TokenExpires: now.Add(time.Minute)}, now); parley.KindOf(err) != parley.KindConflict {
 		t.Errorf("live token after the pass: %v, want still spent", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,39 @@ func BenchmarkLiveNodes(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := s.LiveNodes(context.Background(), 5*time.Second); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The store's part of a handshake as the WebSocket handler makes it: the
+// token spent unless its user is banned, from a goroutine of its own (as
+// net/http serves each connection), 64 at a time per core.
+func BenchmarkHandshake(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "parley.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sc := parley.Scope{AccountID: "123456789012", Region: "us-east-1"}
+	for i := range 100 {
+		if err := s.PutBan(context.Background(), &parley.Ban{Scope: sc, UserID: fmt.Sprint("banned", i), Reason: "r", CreateTime: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n atomic.Int64
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			done := make(chan error, 1)
+			go func() {
+				tok := &parley.ChatToken{ID: fmt.Sprint("token", i), Room: sc, RoomID: "room", UserID: fmt.Sprint("user", i), TokenExpires: time.Now().Add(time.Minute)}
+				done <- s.ConsumeToken(context.Background(), tok, time.Now())
+			}()
+			if err := <-done; err != nil {
 				b.Fatal(err)
 			}
 		}

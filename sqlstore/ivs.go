@@ -403,9 +403,20 @@ func (s *Store) UpdateTags(ctx context.Context, arn parley.ParsedARN, set map[st
 	}))
 }
 
-func (s *Store) ConsumeToken(ctx context.Context, id string, expires time.Time) error {
+func (s *Store) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.Time) error {
+	// The ban is read by the writer, in the spend's transaction: a
+	// handshake then makes no read of its own, which on SQLite would start
+	// a read transaction on a page cache every write has invalidated, on
+	// a goroutine whose stack grows to hold SQLite's frames.
 	err := s.small(ctx, func(q querier) error {
-		n, err := rowsAffected(q.exec(ctx, `INSERT INTO consumed_tokens (id, expires) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, expires.UnixMilli()))
+		b, err := activeBan(ctx, q, t.Room, t.RoomID, t.UserID, now)
+		if err != nil {
+			return err
+		}
+		if b != nil {
+			return b.Forbidden()
+		}
+		n, err := rowsAffected(q.exec(ctx, `INSERT INTO consumed_tokens (id, expires) VALUES (?, ?) ON CONFLICT DO NOTHING`, t.ID, t.TokenExpires.UnixMilli()))
 		if err == nil && n == 0 {
 			err = parley.Errorf(parley.KindConflict, "chat token already used")
 		}

@@ -209,17 +209,30 @@ func (s *Store) DeleteBan(ctx context.Context, sc parley.Scope, roomID, userID s
 const activeCond = ` AND (expire_time IS NULL OR expire_time > ?)`
 
 func (s *Store) ActiveBan(ctx context.Context, sc parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error) {
-	// At most two: the room's and every room's. Sorting them is left to
-	// Go: SQLite's sorter costs more than the lookups (a handshake makes
-	// this read).
-	bans, err := all(ctx, s.read(), scanBan, `SELECT `+banColumns+` FROM bans
-		WHERE account_id = ? AND region = ? AND user_id = ? AND room_id IN (?, '')`+activeCond,
-		sc.AccountID, sc.Region, userID, roomID, now.UnixMilli())
+	b, err := activeBan(ctx, s.read(), sc, roomID, userID, now)
 	if err != nil {
 		return nil, s.wrap("ActiveBan", err)
 	}
-	if len(bans) == 0 {
+	if b == nil {
 		return nil, banNotFound(userID)
+	}
+	return b, nil
+}
+
+// activeBan returns the ban in force at now of userID from roomID, nil if
+// there is none.
+func activeBan(ctx context.Context, q querier, sc parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error) {
+	// At most two rows: the room's and every room's, each one lookup of
+	// the primary key. Not "room_id IN (?, '')", for which SQLite builds
+	// a temporary index of the two values, nor ORDER BY, for which it
+	// sorts: both cost more than the lookups, and every handshake makes
+	// this read.
+	const one = `SELECT ` + banColumns + ` FROM bans WHERE account_id = ? AND region = ? AND user_id = ? AND room_id = ?` + activeCond
+	bans, err := all(ctx, q, scanBan, one+` UNION ALL `+one,
+		sc.AccountID, sc.Region, userID, roomID, now.UnixMilli(),
+		sc.AccountID, sc.Region, userID, "", now.UnixMilli())
+	if err != nil || len(bans) == 0 {
+		return nil, err
 	}
 	// The longest-lasting: until deleted (zero), else the latest end.
 	return slices.MaxFunc(bans, func(a, b *parley.Ban) int {

@@ -25,7 +25,7 @@ func testConcurrentSmallWrites(t *testing.T, s parley.Store) {
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			err := s.ConsumeToken(ctx(), "contested", t0.Add(time.Hour))
+			err := s.ConsumeToken(ctx(), token("contested", "u", t0.Add(time.Hour)), t0)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -37,7 +37,7 @@ func testConcurrentSmallWrites(t *testing.T, s parley.Store) {
 		}()
 		go func() {
 			defer wg.Done()
-			if err := s.ConsumeToken(ctx(), fmt.Sprint("own", i), t0.Add(time.Hour)); err != nil {
+			if err := s.ConsumeToken(ctx(), token(fmt.Sprint("own", i), "u", t0.Add(time.Hour)), t0); err != nil {
 				mu.Lock()
 				other = append(other, err)
 				mu.Unlock()
@@ -57,7 +57,7 @@ func testConcurrentSmallWrites(t *testing.T, s parley.Store) {
 		t.Fatalf("%d of %d spends of one token won, want 1; other errors: %v", wins, n, other)
 	}
 	for i := range n {
-		wantKind(t, "spending a token spent in the storm", s.ConsumeToken(ctx(), fmt.Sprint("own", i), t0.Add(time.Hour)), parley.KindConflict)
+		wantKind(t, "spending a token spent in the storm", s.ConsumeToken(ctx(), token(fmt.Sprint("own", i), "u", t0.Add(time.Hour)), t0), parley.KindConflict)
 	}
 	recs, _, err := s.ListAudit(ctx(), "333333333333", parley.Page{MaxResults: 100})
 	must(t, "ListAudit", err)

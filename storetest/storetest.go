@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Tags/Limit", testTagsLimit},
 		{"Tags/NotFound", testTagsNotFound},
 		{"ConsumeToken/Once", testConsumeToken},
+		{"ConsumeToken/Banned", testConsumeTokenBanned},
 		{"ConsumeToken/Concurrent", testConcurrentSmallWrites},
 		{"Audit/Expire", testExpireAudit},
 		{"AccessKeys", testAccessKeys},
@@ -415,15 +417,57 @@ func testTagsNotFound(t *testing.T, s parley.Store) {
 	wantKind(t, "UpdateTags wrong kind", err, parley.KindNotFound)
 }
 
+// token is a chat token of user u in scopeA's room00000001, expiring at expires.
+func token(id, u string, expires time.Time) *parley.ChatToken {
+	return &parley.ChatToken{ID: id, Room: scopeA, RoomID: "room00000001", UserID: u, TokenExpires: expires}
+}
+
 func testConsumeToken(t *testing.T, s parley.Store) {
-	must(t, "ConsumeToken", s.ConsumeToken(ctx(), "tok1", t0.Add(time.Hour)))
-	wantKind(t, "ConsumeToken again", s.ConsumeToken(ctx(), "tok1", t0.Add(time.Hour)), parley.KindConflict)
-	must(t, "ConsumeToken other", s.ConsumeToken(ctx(), "tok2", t0.Add(time.Hour)))
+	must(t, "ConsumeToken", s.ConsumeToken(ctx(), token("tok1", "u", t0.Add(time.Hour)), t0))
+	wantKind(t, "ConsumeToken again", s.ConsumeToken(ctx(), token("tok1", "u", t0.Add(time.Hour)), t0), parley.KindConflict)
+	must(t, "ConsumeToken other", s.ConsumeToken(ctx(), token("tok2", "u", t0.Add(time.Hour)), t0))
 	// Purging before expiry must not make a token usable again.
 	must(t, "PurgeTokens", s.PurgeTokens(ctx(), t0))
-	wantKind(t, "ConsumeToken after early purge", s.ConsumeToken(ctx(), "tok1", t0.Add(time.Hour)), parley.KindConflict)
+	wantKind(t, "ConsumeToken after early purge", s.ConsumeToken(ctx(), token("tok1", "u", t0.Add(time.Hour)), t0), parley.KindConflict)
 	must(t, "PurgeTokens", s.PurgeTokens(ctx(), t0.Add(2*time.Hour)))
-	must(t, "ConsumeToken after expiry purge", s.ConsumeToken(ctx(), "tok1", t0.Add(3*time.Hour)))
+	must(t, "ConsumeToken after expiry purge", s.ConsumeToken(ctx(), token("tok1", "u", t0.Add(3*time.Hour)), t0))
+}
+
+// Ensure a banned user's token is refused with the ban, and not spent: it
+// opens a connection once the ban is over. Bans from the room and from
+// every room count, of the token's scope only.
+func testConsumeTokenBanned(t *testing.T, s parley.Store) {
+	mustCreateRoom(t, s, newRoom(scopeA, "room00000001", t0))
+	mustCreateRoom(t, s, newRoom(scopeB, "room00000001", t0))
+	must(t, "PutBan room", s.PutBan(ctx(), newBan(scopeA, "room00000001", "troll", t0, time.Minute)))
+	must(t, "PutBan every room", s.PutBan(ctx(), newBan(scopeA, "", "lurker", t0, time.Hour)))
+	must(t, "PutBan other scope", s.PutBan(ctx(), newBan(scopeB, "room00000001", "u", t0, time.Hour)))
+	for _, c := range []struct {
+		user string
+		at   time.Time
+		want string // the refusal's message names the ban; "" spends
+	}{
+		{"troll", t0.Add(30 * time.Second), "room arn:"},
+		{"lurker", t0.Add(30 * time.Second), "every room of account " + scopeA.AccountID},
+		{"u", t0, ""},
+		{"troll", t0.Add(time.Minute), ""}, // the room's ban is over
+	} {
+		tok := token("t-"+c.user, c.user, t0.Add(2*time.Hour))
+		err := s.ConsumeToken(ctx(), tok, c.at)
+		if c.want == "" {
+			must(t, "ConsumeToken of "+c.user, err)
+			continue
+		}
+		wantKind(t, "ConsumeToken of banned "+c.user, err, parley.KindForbidden)
+		if msg := parley.AsError(err).Message; !strings.Contains(msg, c.want) {
+			t.Fatalf("ConsumeToken of banned %s: %q, want the ban (%q)", c.user, msg, c.want)
+		}
+	}
+	// Refused, not spent: the ban lifted, the same token is accepted once.
+	_, err := s.DeleteBan(ctx(), scopeA, "", "lurker", t0)
+	must(t, "DeleteBan", err)
+	must(t, "ConsumeToken after the ban", s.ConsumeToken(ctx(), token("t-lurker", "lurker", t0.Add(2*time.Hour)), t0.Add(time.Minute)))
+	wantKind(t, "ConsumeToken again", s.ConsumeToken(ctx(), token("t-lurker", "lurker", t0.Add(2*time.Hour)), t0.Add(time.Minute)), parley.KindConflict)
 }
 
 func testAccessKeys(t *testing.T, s parley.Store) {

@@ -86,42 +86,27 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "room not found", http.StatusNotFound)
 		return
 	}
-	// Likewise a ban, checked only now that c is registered, so that one
-	// stored from now on finds c, whenever the token was minted.
-	if status, msg := h.checkBan(r, grant); status != 0 {
-		c.kill()
-		http.Error(w, msg, status)
-		return
-	}
 	// Spent in the store, so a token opens one connection once across all
-	// nodes; last, so that a refused token is not spent.
-	if err := h.store.ConsumeToken(r.Context(), grant.ID, grant.TokenExpires); err != nil {
+	// nodes; only now that c is registered, so that a ban stored from now
+	// on finds c, and one stored before is seen by the spend, whenever the
+	// token was minted. A banned user's token is not spent.
+	if err := h.store.ConsumeToken(r.Context(), grant, h.clock.Now()); err != nil {
 		c.kill()
-		if parley.KindOf(err) == parley.KindConflict {
+		switch parley.KindOf(err) {
+		case parley.KindConflict:
 			http.Error(w, "chat token already used", http.StatusUnauthorized)
-			return
+		case parley.KindForbidden:
+			// A plain 403 at the upgrade: the JS client gives up after its
+			// few reconnect attempts (each asking the application for a
+			// token, which CreateChatToken refuses too), instead of looping.
+			http.Error(w, parley.AsError(err).Message, http.StatusForbidden)
+		default:
+			h.log.Error("consuming chat token", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
-		h.log.Error("consuming chat token", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	h.upgrade(w, r, c, token)
-}
-
-// checkBan returns an HTTP status and message if the token's user is banned
-// from its room. The refusal is a plain 403 at the upgrade: the JS client
-// gives up after its few reconnect attempts (each asking the application
-// for a token, which CreateChatToken refuses too), instead of looping.
-func (h *Hub) checkBan(r *http.Request, grant *parley.ChatToken) (int, string) {
-	b, err := h.store.ActiveBan(r.Context(), grant.Room, grant.RoomID, grant.UserID, h.clock.Now())
-	switch {
-	case err == nil:
-		return http.StatusForbidden, b.Forbidden().Message
-	case parley.KindOf(err) == parley.KindNotFound:
-		return 0, ""
-	}
-	h.log.Error("checking bans for connection", "room", grant.RoomID, "err", err)
-	return http.StatusInternalServerError, "internal error"
 }
 
 // upgrade answers the WebSocket handshake for a registered connection,

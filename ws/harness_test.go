@@ -306,16 +306,21 @@ func (s *fakeStore) Room(ctx context.Context, sc parley.Scope, id string) (*parl
 	return &cp, nil
 }
 
-func (s *fakeStore) ConsumeToken(ctx context.Context, id string, expires time.Time) error {
+func (s *fakeStore) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.Time) error {
+	if b, err := s.ActiveBan(ctx, t.Room, t.RoomID, t.UserID, now); err == nil {
+		return b.Forbidden()
+	} else if parley.KindOf(err) != parley.KindNotFound {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail["ConsumeToken"]; err != nil {
 		return err
 	}
-	if s.used[id] {
-		return parley.Errorf(parley.KindConflict, "token %s already used", id)
+	if s.used[t.ID] {
+		return parley.Errorf(parley.KindConflict, "token %s already used", t.ID)
 	}
-	s.used[id] = true
+	s.used[t.ID] = true
 	return nil
 }
 

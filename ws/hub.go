@@ -41,7 +41,7 @@ type Service interface {
 // Store is what the hub reads from the store.
 type Store interface {
 	Room(ctx context.Context, s parley.Scope, id string) (*parley.Room, error)
-	ConsumeToken(ctx context.Context, id string, expires time.Time) error
+	ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.Time) error
 	ActiveBan(ctx context.Context, s parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error)
 	ChimeUser(ctx context.Context, k parley.ChimeUserKey) (*parley.ChimeUser, error)
 	MemberRooms(ctx context.Context, a parley.ChimeAccountKey, memberID string) ([]string, error)
