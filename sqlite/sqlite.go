@@ -51,15 +51,15 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s, err := sqlstore.Open(ctx, db, dialect())
+	s, err := sqlstore.Open(ctx, db, dialect(db))
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// dialect is SQLite's dialect of the store.
-func dialect() sqlstore.Dialect {
+// dialect is SQLite's dialect of the store on db.
+func dialect(db *sql.DB) sqlstore.Dialect {
 	// writer admits one write at a time from this process. SQLite has one
 	// writer anyway; without this, concurrent writers wait in its busy
 	// handler, which sleeps and retries with no order, so under a storm of
@@ -67,6 +67,14 @@ func dialect() sqlstore.Dialect {
 	// busy_timeout and fail with SQLITE_BUSY. Waiting here is in order and
 	// gives up with the caller's context.
 	writer := make(chan struct{}, 1)
+	write := func(ctx context.Context) (func(), error) {
+		select {
+		case writer <- struct{}{}:
+			return func() { <-writer }, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	return sqlstore.Dialect{
 		Name: "sqlite",
 		// The store's clock. SQLite is embedded, so every node that shares
@@ -80,18 +88,43 @@ func dialect() sqlstore.Dialect {
 		Classify: classify,
 		// Each commit is a sync to disk: small writes share one.
 		GroupCommit: true,
-		// Free pages go back to the file system, and the write-ahead log
-		// is emptied into the database and truncated.
-		Compact: []string{`PRAGMA incremental_vacuum`, `PRAGMA wal_checkpoint(TRUNCATE)`},
-		Write: func(ctx context.Context) (func(), error) {
-			select {
-			case writer <- struct{}{}:
-				return func() { <-writer }, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		},
+		Compact:     func(ctx context.Context) error { return compact(ctx, db, write) },
+		Write:       write,
 	}
+}
+
+// vacuumStep is how many free pages (of 4 KiB) one write gives back.
+const vacuumStep = 256
+
+// compact gives free pages back to the file system, then empties the
+// write-ahead log into the database and truncates it. Each step takes its
+// own turn to write: the pages freed by a minute of expired audit records
+// and spent tokens take tens of milliseconds to give back, and every
+// handshake and revocation would wait for them all at once.
+func compact(ctx context.Context, db *sql.DB, write func(context.Context) (func(), error)) error {
+	step := func(stmt string) error {
+		release, err := write(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		_, err = db.ExecContext(ctx, stmt)
+		return err
+	}
+	for last := -1; ; {
+		var free int
+		if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+			return err
+		}
+		if free == 0 || free == last { // none left, or none could go
+			break
+		}
+		last = free
+		if err := step(fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, vacuumStep)); err != nil {
+			return err
+		}
+	}
+	return step(`PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
 // incremental makes the database give space back on Compact. The mode is

@@ -228,12 +228,10 @@ func (s *Store) ExpireAudit(ctx context.Context, before time.Time, limit int, ex
 }
 
 func (s *Store) Compact(ctx context.Context) error {
-	for _, stmt := range s.d.Compact {
-		if _, err := s.exec(ctx, stmt); err != nil {
-			return s.wrap("Compact", err)
-		}
+	if s.d.Compact == nil {
+		return nil
 	}
-	return nil
+	return s.wrap("Compact", s.d.Compact(ctx))
 }
 
 func (s *Store) ListAudit(ctx context.Context, aws string, p parley.Page) ([]*parley.AuditRecord, string, error) {

@@ -425,9 +425,20 @@ func (s *Store) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.
 	return s.wrap("ConsumeToken", err)
 }
 
+// purgeBatch is how many spent tokens one write of PurgeTokens removes.
+const purgeBatch = 500
+
 func (s *Store) PurgeTokens(ctx context.Context, now time.Time) error {
-	_, err := s.exec(ctx, `DELETE FROM consumed_tokens WHERE expires < ?`, now.UnixMilli())
-	return s.wrap("PurgeTokens", err)
+	// A batch at a time, each its own write: a node with many connections
+	// spends tens of thousands of tokens a minute, and removing them in one
+	// statement would hold every handshake and revocation behind it.
+	for {
+		n, err := rowsAffected(s.exec(ctx, `DELETE FROM consumed_tokens WHERE id IN
+			(SELECT id FROM consumed_tokens WHERE expires < ? LIMIT ?)`, now.UnixMilli(), purgeBatch))
+		if err != nil || n < purgeBatch {
+			return s.wrap("PurgeTokens", err)
+		}
+	}
 }
 
 func (s *Store) PutAccessKey(ctx context.Context, k *parley.AccessKey) error {

@@ -64,10 +64,10 @@ type Dialect struct {
 	// GroupCommit, where each commit costs a sync of its own (SQLite),
 	// makes small writes that arrive together share one transaction.
 	GroupCommit bool
-	// Compact, if not "", gives the file system back the space of deleted
-	// rows (SQLite: PRAGMA incremental_vacuum); "" where the database does
+	// Compact, if not nil, gives the file system back the space of deleted
+	// rows (SQLite: PRAGMA incremental_vacuum); nil where the database does
 	// that itself (PostgreSQL's autovacuum).
-	Compact []string
+	Compact func(ctx context.Context) error
 }
 
 // Store is a parley.Store on an SQL database.

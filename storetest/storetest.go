@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 		{"Tags/NotFound", testTagsNotFound},
 		{"ConsumeToken/Once", testConsumeToken},
 		{"ConsumeToken/Banned", testConsumeTokenBanned},
+		{"PurgeTokens/Many", testPurgeTokensMany},
 		{"ConsumeToken/Concurrent", testConcurrentSmallWrites},
 		{"Audit/Expire", testExpireAudit},
 		{"AccessKeys", testAccessKeys},
@@ -431,6 +433,39 @@ func testConsumeToken(t *testing.T, s parley.Store) {
 	wantKind(t, "ConsumeToken after early purge", s.ConsumeToken(ctx(), token("tok1", "u", t0.Add(time.Hour)), t0), parley.KindConflict)
 	must(t, "PurgeTokens", s.PurgeTokens(ctx(), t0.Add(2*time.Hour)))
 	must(t, "ConsumeToken after expiry purge", s.ConsumeToken(ctx(), token("tok1", "u", t0.Add(3*time.Hour)), t0))
+}
+
+// Ensure PurgeTokens forgets every expired token, however many (the store
+// may remove them in batches), and no live one.
+func testPurgeTokensMany(t *testing.T, s parley.Store) {
+	const expired, live = 1234, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, expired+live)
+	for w := range 16 { // spends arriving together, as handshakes do
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < expired+live; i += 16 {
+				exp := t0.Add(time.Minute)
+				if i >= expired {
+					exp = t0.Add(time.Hour)
+				}
+				errs <- s.ConsumeToken(ctx(), token(fmt.Sprint("tok", i), "u", exp), t0)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, "ConsumeToken", err)
+	}
+	must(t, "PurgeTokens", s.PurgeTokens(ctx(), t0.Add(2*time.Minute)))
+	for _, i := range []int{0, 499, 500, 501, 1000, expired - 1} {
+		must(t, fmt.Sprintf("spending expired token %d again after the purge", i), s.ConsumeToken(ctx(), token(fmt.Sprint("tok", i), "u", t0.Add(time.Minute)), t0))
+	}
+	for i := expired; i < expired+live; i++ {
+		wantKind(t, "spending a live token after the purge", s.ConsumeToken(ctx(), token(fmt.Sprint("tok", i), "u", t0.Add(time.Hour)), t0), parley.KindConflict)
+	}
 }
 
 // Ensure a banned user's token is refused with the ban, and not spent: it

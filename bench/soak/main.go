@@ -172,8 +172,8 @@ func (s *soak) client(ctx context.Context, i int) {
 		d := ws.Dialer{Protocols: []string{aws.ToString(tok.Token)}, Timeout: 10 * time.Second}
 		nc, _, _, err := d.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http"))
 		if err != nil {
-			if ctx.Err() == nil {
-				s.dialFail.Add(1)
+			if ctx.Err() == nil && s.dialFail.Add(1) <= 10 { // the first few, to tell why
+				fmt.Fprintf(os.Stderr, "soak: dial failed at %s: %v\n", time.Now().Format(time.TimeOnly), err)
 			}
 			time.Sleep(time.Second)
 			continue
