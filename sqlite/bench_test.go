@@ -10,22 +10,30 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/sqlite"
+	"github.com/parley-chat/parley/sqlstore"
 )
 
-// The reads every handshake and API call makes, on a file store, one
-// goroutine per core: go test -bench . ./sqlite
-func BenchmarkActiveBan(b *testing.B) {
+// banned opens a store holding some bans of a scope, none of the users the
+// benchmarks ask about.
+func banned(b *testing.B) (*sqlstore.Store, parley.Scope) {
 	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "parley.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	sc := parley.Scope{AccountID: "123456789012", Region: "us-east-1"}
-	for i := range 100 { // some bans, none of the users asked about
+	for i := range 100 {
 		if err := s.PutBan(context.Background(), &parley.Ban{Scope: sc, UserID: fmt.Sprint("banned", i), Reason: "r", CreateTime: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return s, sc
+}
+
+// The reads every handshake and API call makes, on a file store, one
+// goroutine per core: go test -bench . ./sqlite
+func BenchmarkActiveBan(b *testing.B) {
+	s, sc := banned(b)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for i := 0; pb.Next(); i++ {
@@ -59,17 +67,7 @@ func BenchmarkLiveNodes(b *testing.B) {
 // token spent unless its user is banned, from a goroutine of its own (as
 // net/http serves each connection), 64 at a time per core.
 func BenchmarkHandshake(b *testing.B) {
-	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "parley.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	sc := parley.Scope{AccountID: "123456789012", Region: "us-east-1"}
-	for i := range 100 {
-		if err := s.PutBan(context.Background(), &parley.Ban{Scope: sc, UserID: fmt.Sprint("banned", i), Reason: "r", CreateTime: time.Now()}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s, sc := banned(b)
 	var n atomic.Int64
 	b.SetParallelism(64)
 	b.ResetTimer()
