@@ -56,7 +56,8 @@ type Store interface {
 	// ConsumeToken records that chat token t was used, unless its user is
 	// banned from its room at now (as ActiveBan tells): then t stays unspent
 	// and the error is the ban's Forbidden. The ban is read in the spend's
-	// own write, so one stored before it returns is seen. It succeeds once
+	// own write: a ban committed before that write is seen (one committed
+	// after it finds the connection the token opened). It succeeds once
 	// per t.ID; every later call is KindConflict. The record may be
 	// forgotten after t.TokenExpires, when t can no longer be used anyway.
 	ConsumeToken(ctx context.Context, t *ChatToken, now time.Time) error

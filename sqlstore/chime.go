@@ -161,7 +161,7 @@ func (s *Store) UpdateChimeUser(ctx context.Context, k parley.ChimeUserKey, fn f
 }
 
 func (s *Store) AppendAudit(ctx context.Context, r *parley.AuditRecord) error {
-	err := s.small(ctx, func(q querier) error {
+	err := s.small(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.exec(ctx, `INSERT INTO audit (aws_account_id, id, time, data) VALUES (?, ?, ?, ?)`, r.AwsAccountID, r.ID, r.Time.UnixMilli(), marshal(r))
 		return err
 	})
@@ -169,7 +169,7 @@ func (s *Store) AppendAudit(ctx context.Context, r *parley.AuditRecord) error {
 }
 
 func (s *Store) ReplaceAudit(ctx context.Context, r *parley.AuditRecord) error {
-	err := s.small(ctx, func(q querier) error {
+	err := s.small(ctx, func(ctx context.Context, q querier) error {
 		n, err := rowsAffected(q.exec(ctx, `UPDATE audit SET data = ? WHERE aws_account_id = ? AND id = ?`, marshal(r), r.AwsAccountID, r.ID))
 		if err == nil && n == 0 {
 			return notFound("audit record", r.ID)

@@ -27,7 +27,7 @@ type group struct {
 
 type job struct {
 	ctx  context.Context
-	fn   func(querier) error
+	fn   func(context.Context, querier) error
 	done chan error
 }
 
@@ -41,7 +41,7 @@ func startGroup(s *Store) *group {
 // do runs fn, and appends the outbox entries of ctx, in the next group
 // commit, and returns its outcome. A caller that gives up (ctx) before its
 // write starts is left out of the group.
-func (g *group) do(ctx context.Context, fn func(querier) error) error {
+func (g *group) do(ctx context.Context, fn func(context.Context, querier) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
 	if g.stopped {
@@ -128,8 +128,8 @@ func (g *group) commit(batch []*job) {
 }
 
 // write runs fn and appends the outbox entries of ctx with it.
-func write(ctx context.Context, q querier, fn func(querier) error) error {
-	if err := fn(q); err != nil {
+func write(ctx context.Context, q querier, fn func(context.Context, querier) error) error {
+	if err := fn(ctx, q); err != nil {
 		return err
 	}
 	return appendOutbox(ctx, q, parley.OutboxFrom(ctx))

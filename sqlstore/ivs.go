@@ -408,7 +408,7 @@ func (s *Store) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.
 	// handshake then makes no read of its own, which on SQLite would start
 	// a read transaction on a page cache every write has invalidated, on
 	// a goroutine whose stack grows to hold SQLite's frames.
-	err := s.small(ctx, func(q querier) error {
+	err := s.small(ctx, func(ctx context.Context, q querier) error {
 		b, err := activeBan(ctx, q, t.Room, t.RoomID, t.UserID, now)
 		if err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 // ---- nodes and the outbox, by the store's clock (Dialect.Now)
 
 func (s *Store) Heartbeat(ctx context.Context, node string, fenced bool) error {
-	err := s.small(ctx, func(q querier) error {
+	err := s.small(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.exec(ctx, `INSERT INTO nodes (id, heartbeat, fenced) VALUES (?, `+s.d.Now+`, ?)
 			ON CONFLICT (id) DO UPDATE SET heartbeat = excluded.heartbeat, fenced = excluded.fenced`, node, fenced)
 		return err
@@ -60,7 +60,7 @@ func (s *Store) AppendOutbox(ctx context.Context, entries ...*parley.OutboxEntry
 	if s.group == nil {
 		return s.wrap("AppendOutbox", s.tx(ctx, func(querier) error { return nil }, entries...)) // several entries, atomically
 	}
-	return s.wrap("AppendOutbox", s.small(ctx, func(q querier) error { return appendOutbox(ctx, q, entries) }))
+	return s.wrap("AppendOutbox", s.small(ctx, func(ctx context.Context, q querier) error { return appendOutbox(ctx, q, entries) }))
 }
 
 func scanEntry(row scanner) (*parley.OutboxEntry, error) {
@@ -92,7 +92,7 @@ func (s *Store) AckOutbox(ctx context.Context, node string, entries ...string) e
 	if len(entries) == 0 {
 		return nil
 	}
-	err := s.small(ctx, func(q querier) error {
+	err := s.small(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.exec(ctx, `INSERT INTO outbox_acks (id, node) SELECT id, ? FROM outbox WHERE id IN (`+placeholders(len(entries))+`) ON CONFLICT DO NOTHING`,
 			append([]any{node}, ids(entries)...)...)
 		return err

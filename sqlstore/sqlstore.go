@@ -360,12 +360,16 @@ func (s *Store) alone(ctx context.Context, fn func(querier) error) error {
 
 // small runs one small write (an audit record, a token spend, an outbox
 // entry or acknowledgement) with the outbox entries of ctx: in a group
-// commit where the dialect has them, else alone.
-func (s *Store) small(ctx context.Context, fn func(querier) error) error {
+// commit where the dialect has them, else alone. fn runs its statements
+// with the context it is given: in a group commit, one the caller's
+// cancellation does not reach, because SQLite rolls back the whole
+// transaction when a write in it is interrupted, and that would fail
+// every other caller's write in the group.
+func (s *Store) small(ctx context.Context, fn func(context.Context, querier) error) error {
 	if s.group != nil {
 		return s.group.do(ctx, fn)
 	}
-	return s.alone(ctx, fn)
+	return s.alone(ctx, func(q querier) error { return fn(ctx, q) })
 }
 
 // wrap turns driver errors into parley errors: *parley.Error passes

@@ -77,7 +77,7 @@ func TestHandshakeBan(t *testing.T) {
 // Ensure the store failing at any step of the handshake answers 500 and
 // leaves no connection behind.
 func TestHandshakeStoreErrors(t *testing.T) {
-	for _, method := range []string{"Room", "ActiveBan", "ConsumeToken"} {
+	for _, method := range []string{"Room", "ConsumeToken"} {
 		t.Run(method, func(t *testing.T) {
 			h := newTestHub(t)
 			room := h.room(0, 0)
