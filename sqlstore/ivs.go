@@ -426,7 +426,7 @@ func (s *Store) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.
 }
 
 // purgeBatch is how many spent tokens one write of PurgeTokens removes.
-const purgeBatch = 500
+const purgeBatch = 100
 
 func (s *Store) PurgeTokens(ctx context.Context, now time.Time) error {
 	// A batch at a time, each its own write: a node with many connections
