@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/cache"
+	"github.com/parley-chat/parley/internal/testclock"
 )
 
 // roomStore is a store of rooms that counts its reads; a read may be held
@@ -59,30 +60,13 @@ func (s *roomStore) count() int {
 	return s.reads
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var sc = parley.Scope{AccountID: "111111111111", Region: "us-east-1"}
 
-func newRooms() (*cache.Rooms, *roomStore, *clock) {
+func newRooms() (*cache.Rooms, *roomStore, *testclock.Clock) {
 	st := &roomStore{rooms: map[string]*parley.Room{}}
 	st.set("r1", "one")
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	return cache.NewRooms(st, clk.now), st, clk
+	clk := testclock.New()
+	return cache.NewRooms(st, clk.Now), st, clk
 }
 
 func name(t *testing.T, c *cache.Rooms) string {
@@ -106,7 +90,7 @@ func TestRoomsTTL(t *testing.T) {
 		t.Fatalf("%d store reads for three lookups within the TTL, want 1", st.count())
 	}
 	st.set("r1", "renamed behind the cache's back")
-	clk.advance(cache.RoomTTL)
+	clk.Advance(cache.RoomTTL)
 	if got := name(t, c); got != "renamed behind the cache's back" {
 		t.Fatalf("room after its TTL: %q, want the store's", got)
 	}
@@ -246,8 +230,8 @@ func (s *keyStore) AccessKey(_ context.Context, id string) (*parley.AccessKey, e
 // after KeyTTL, and unknown key IDs are read each time (never kept).
 func TestKeys(t *testing.T) {
 	st := &keyStore{keys: map[string]*parley.AccessKey{"AK1": {ID: "AK1", Secret: "s"}}}
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	c := cache.NewKeys(st, clk.now)
+	clk := testclock.New()
+	c := cache.NewKeys(st, clk.Now)
 	ctx := context.Background()
 	for range 3 {
 		if k, err := c.AccessKey(ctx, "AK1"); err != nil || k.Secret != "s" {
@@ -259,11 +243,11 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("%d reads, want 1 for the known key and 3 for the unknown one", st.reads)
 	}
 	delete(st.keys, "AK1")
-	clk.advance(cache.KeyTTL - time.Millisecond)
+	clk.Advance(cache.KeyTTL - time.Millisecond)
 	if _, err := c.AccessKey(ctx, "AK1"); err != nil {
 		t.Fatalf("a deleted key within KeyTTL: %v (kept, as documented)", err)
 	}
-	clk.advance(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	if _, err := c.AccessKey(ctx, "AK1"); parley.KindOf(err) != parley.KindNotFound {
 		t.Fatalf("a deleted key after KeyTTL: %v, want NotFound", err)
 	}
@@ -273,8 +257,8 @@ func TestKeys(t *testing.T) {
 // sockets apply it, leaves other keys kept, and fencing forgets every key.
 func TestKeysInvalidatedByCommands(t *testing.T) {
 	st := &keyStore{keys: map[string]*parley.AccessKey{"AK1": {ID: "AK1", Secret: "old"}, "AK2": {ID: "AK2", Secret: "two"}}}
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	c := cache.NewKeys(st, clk.now)
+	clk := testclock.New()
+	c := cache.NewKeys(st, clk.Now)
 	ctx := context.Background()
 	secret := func(id string) string {
 		k, err := c.AccessKey(ctx, id)
@@ -360,12 +344,12 @@ var (
 	acc2 = parley.ChimeAccountKey{AWS: "111111111111", Account: "acc-2"}
 )
 
-func newAccounts() (*cache.Accounts, *accountStore, *clock) {
+func newAccounts() (*cache.Accounts, *accountStore, *testclock.Clock) {
 	st := &accountStore{accounts: map[parley.ChimeAccountKey]*parley.ChimeAccount{}}
 	st.set(acc1, 1)
 	st.set(acc2, 2)
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	return cache.NewAccounts(st, clk.now), st, clk
+	clk := testclock.New()
+	return cache.NewAccounts(st, clk.Now), st, clk
 }
 
 // retention returns the account's room retention as the cache says, or its error kind.
@@ -397,11 +381,11 @@ func TestAccountsTTL(t *testing.T) {
 		t.Fatalf("the cached account after a caller changed its copy: %+v", b)
 	}
 	st.set(acc1, 7)
-	clk.advance(cache.AccountTTL - time.Millisecond)
+	clk.Advance(cache.AccountTTL - time.Millisecond)
 	if got := retention(t, c, acc1); got != "1" {
 		t.Fatalf("within AccountTTL: %q, want the kept 1", got)
 	}
-	clk.advance(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	if got := retention(t, c, acc1); got != "7" {
 		t.Fatalf("after AccountTTL: %q, want the store's 7", got)
 	}

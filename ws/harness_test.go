@@ -17,6 +17,7 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/chattoken"
 	"github.com/parley-chat/parley/inmem"
+	"github.com/parley-chat/parley/internal/testclock"
 	"github.com/parley-chat/parley/internal/wstest"
 )
 
@@ -36,7 +37,7 @@ type testHub struct {
 	store  *fakeStore
 	svc    *fakeService
 	bus    *inmem.Bus
-	clock  *wstest.Clock
+	clock  *testclock.Clock
 	sealer *chattoken.Sealer
 	url    string // ws://host:port
 }
@@ -53,7 +54,7 @@ func newTestHub(t *testing.T, configure ...func(*Config)) *testHub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &testHub{t: t, store: newFakeStore(), bus: inmem.New(), clock: wstest.NewClock(), sealer: sealer}
+	h := &testHub{t: t, store: newFakeStore(), bus: inmem.New(), clock: testclock.New(), sealer: sealer}
 	h.svc = &fakeService{store: h.store, bus: h.bus, clock: h.clock}
 	var cfg Config
 	for _, f := range configure {

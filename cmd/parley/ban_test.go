@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
 	"github.com/gobwas/ws"
-	"github.com/parley-chat/parley/internal/wstest"
+	"github.com/parley-chat/parley/internal/testclock"
 )
 
 // caller signs requests to the ban extension as one credential and region.
@@ -153,7 +153,7 @@ func wantDenied(t *testing.T, m *Main, room *string, user, end string) {
 // while it lasts, lifts by itself at its end and at once on DeleteBan, and
 // is replaced by a second ban of the same user.
 func TestBan(t *testing.T) {
-	clock := wstest.NewClock()
+	clock := testclock.New()
 	m := MustRunMainClock(t, clock)
 	room, other := newRoom(t, m, nil), newRoom(t, m, nil)
 	arn := aws.ToString(room.Arn)

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
-	"github.com/parley-chat/parley/internal/wstest"
+	"github.com/parley-chat/parley/internal/testclock"
 )
 
 // Ensure one account never sees or touches another's rooms, and regions are apart.
@@ -124,7 +124,7 @@ func TestAuthentication(t *testing.T) {
 func TestThrottling(t *testing.T) {
 	// The buckets refill by parley's clock, pinned here: how fast the calls
 	// go (the race detector, a loaded machine) does not matter.
-	clock := wstest.NewClock()
+	clock := testclock.New()
 	m := MustRunMainClock(t, clock, func(c *Config) { c.ThrottleScale = 1 })
 	c := IVS(m)
 	created := 0

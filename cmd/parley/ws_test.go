@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivschat"
 	"github.com/aws/aws-sdk-go-v2/service/ivschat/types"
 	"github.com/gobwas/ws"
+	"github.com/parley-chat/parley/internal/testclock"
 	"github.com/parley-chat/parley/internal/wstest"
 )
 
@@ -92,7 +93,7 @@ func TestHandshakeRefusals(t *testing.T) {
 // Ensure expired tokens and sessions are refused, and an open session that
 // expires gets ERROR 401 and a clean close.
 func TestExpiry(t *testing.T) {
-	clock := wstest.NewClock()
+	clock := testclock.New()
 	m := MustRunMainClock(t, clock, func(c *Config) { c.TokenLifetime = 10 * time.Minute })
 	room := newRoom(t, m, nil)
 	short := must(IVS(m).CreateChatToken(ctx(), &ivschat.CreateChatTokenInput{RoomIdentifier: room.Arn, UserId: aws.String("u"),
@@ -121,7 +122,7 @@ func TestExpiry(t *testing.T) {
 
 // Ensure each bad request gets an ERROR with its RequestId and the right code.
 func TestMessagingErrors(t *testing.T) {
-	clock := wstest.NewClock() // moved on between requests, to stay under the per-connection rate
+	clock := testclock.New() // moved on between requests, to stay under the per-connection rate
 	m := MustRunMainClock(t, clock)
 	room := newRoom(t, m, &ivschat.CreateRoomInput{MaximumMessageLength: aws.Int32(10)})
 	c := dial(t, m, token(t, m, room.Arn, "u", capSend, capDelete, capDisconnect))
@@ -173,7 +174,7 @@ func TestMessagingErrors(t *testing.T) {
 
 // Ensure the room rate and the per-connection request rate answer ERROR 429.
 func TestRateLimits(t *testing.T) {
-	clock := wstest.NewClock()
+	clock := testclock.New()
 	m := MustRunMainClock(t, clock)
 	room := newRoom(t, m, &ivschat.CreateRoomInput{MaximumMessageRatePerSecond: aws.Int32(2)})
 	a := dial(t, m, token(t, m, room.Arn, "a", capSend))

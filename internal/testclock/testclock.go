@@ -1,19 +1,20 @@
-package wstest
+// Package testclock is a parley.Clock that tests move by hand.
+package testclock
 
 import (
 	"sync"
 	"time"
 )
 
-// Clock is a parley.Clock tests move by hand, for the hub's rates and
-// expiries.
+// Clock is a parley.Clock tests move by hand, for rates, expiries and
+// cache lifetimes.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-// NewClock returns a Clock at the current time.
-func NewClock() *Clock { return &Clock{now: time.Now().UTC().Truncate(time.Millisecond)} }
+// New returns a Clock at the current time.
+func New() *Clock { return &Clock{now: time.Now().UTC().Truncate(time.Millisecond)} }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
