@@ -165,9 +165,6 @@ func (s *Core) updateChimeAccount(ctx context.Context, st accountUpdater, k parl
 		a, err = st.UpdateChimeAccount(ctx, k, fn)
 		return err
 	}, s.accountChanged(k))
-	if a == nil {
-		return nil, err
-	}
 	return a, err
 }
 
