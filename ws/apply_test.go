@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"github.com/parley-chat/parley"
 )
 
@@ -343,18 +345,7 @@ func TestSlowConsumerDropped(t *testing.T) {
 	fast := h.dial(h.token(room, "fast"))
 	// The slow reader's socket takes little and it never reads, so the
 	// server's writes to it block and its queue fills.
-	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		if err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) }); err != nil {
-			return err
-		}
-		return serr
-	}}
-	d := ws.Dialer{Protocols: []string{h.token(room, "slow")}, NetDial: nd.DialContext}
-	slow, _, _, err := d.Dial(context.Background(), h.url+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow := h.dialSmallBuffer(h.token(room, "slow"))
 	defer slow.Close()
 	pad := strings.Repeat("x", 8<<10)
 	const n = 1000 // 8 MB: far more than the socket buffers hold
@@ -372,5 +363,65 @@ func TestSlowConsumerDropped(t *testing.T) {
 	// Its close frame waits behind what it did not read, until the write times out.
 	if got := h.hub.Stats().SlowDrops; got != 1 {
 		t.Fatalf("Stats().SlowDrops = %d, want 1", got)
+	}
+}
+
+// dialSmallBuffer connects with a 4 KiB receive buffer and reads nothing:
+// once the server's send buffer is full too, its writes to it block.
+func (h *testHub) dialSmallBuffer(token string) net.Conn {
+	h.t.Helper()
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) }); err != nil {
+			return err
+		}
+		return serr
+	}}
+	d := ws.Dialer{Protocols: []string{token}, NetDial: nd.DialContext}
+	nc, _, _, err := d.Dial(context.Background(), h.url+"/")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return nc
+}
+
+// Ensure a reader that stops for a while, and so fills its socket, gets
+// every frame whole and in order once it reads again: what the socket did
+// not take (a frame cut anywhere) is written after it, and a reader that
+// is behind but within its queue is not dropped.
+func TestStalledReaderGetsEveryFrame(t *testing.T) {
+	h := newTestHub(t)
+	room := h.room(0, 0)
+	stalled := h.dialSmallBuffer(h.token(room, "stalled"))
+	defer stalled.Close()
+	const n = 100 // 800 KB: more than the socket buffers hold, less than the queue
+	for i := range n {
+		pad := strings.Repeat(string(rune('a'+i%26)), 8<<10-i) // frames of differing lengths
+		ev := parley.Event{Type: parley.EventEvent, Room: room.Scope, RoomID: room.ID, ID: fmt.Sprintf("ev%03d", i), Name: "flood",
+			Attributes: map[string]string{"pad": pad}, SendTime: h.clock.Now()}
+		if err := h.bus.Publish(context.Background(), parley.RoomSubject(room.Scope, room.ID), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the server has frames it cannot write yet", func() bool { return h.hub.Stats().Backlog > 0 })
+	stalled.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := range n {
+		b, err := wsutil.ReadServerText(stalled)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		var f struct {
+			ID         string `json:"Id"`
+			Attributes map[string]string
+		}
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatalf("frame %d: %v: %.80q", i, err, b)
+		}
+		if want := strings.Repeat(string(rune('a'+i%26)), 8<<10-i); f.ID != fmt.Sprintf("ev%03d", i) || f.Attributes["pad"] != want {
+			t.Fatalf("frame %d is %s with a pad of %d bytes, want ev%03d with %d", i, f.ID, len(f.Attributes["pad"]), i, len(want))
+		}
+	}
+	if got := h.hub.Stats().SlowDrops; got != 0 {
+		t.Fatalf("Stats().SlowDrops = %d, want 0", got)
 	}
 }

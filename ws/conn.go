@@ -73,11 +73,13 @@ type conn struct {
 	raw        syscall.RawConn // the socket, for writes that must not block; nil if it has none
 	queue      [][]byte
 	queued     int
-	counted    int // frames of queue counted in the hub's backlog (at most perConnBacklog)
-	writingN   int // frames being written, counted in the hub's backlog
-	writing    bool
-	closing    bool // a close frame is queued; nothing else will be
-	peerClosed bool // the peer sent its close frame first
+	counted    int      // frames of queue counted in the hub's backlog (at most perConnBacklog)
+	writingN   int      // frames being written, counted in the hub's backlog
+	writing    bool     // a writer goroutine or a flusher is writing; nothing else may
+	dirty      bool     // on fl's list
+	fl         *flusher // nil: every burst starts a writer goroutine
+	closing    bool     // a close frame is queued; nothing else will be
+	peerClosed bool     // the peer sent its close frame first
 	closed     bool
 	done       chan struct{} // closed once the socket is closed
 
@@ -158,10 +160,27 @@ func (c *conn) enqueueLocked(frame []byte) {
 		c.counted++
 		c.hub.backlog.add(1)
 	}
-	if !c.writing {
-		c.writing = true
-		go c.writeLoop()
+	c.scheduleLocked()
+}
+
+// scheduleLocked sees that the queue gets written: by the connection's
+// flusher if it is plain traffic, else by a writer goroutine, which owns
+// the write deadline and who waits for frames to be written. A close
+// frame, a revocation and a notice go to the writer at once, even if the
+// connection is on its flusher's list (which then finds it busy).
+func (c *conn) scheduleLocked() {
+	if c.writing || len(c.queue) == 0 {
+		return
 	}
+	if c.fl != nil && !c.closing && c.deadline.IsZero() && len(c.waiters) == 0 {
+		if !c.dirty {
+			c.dirty = true
+			c.fl.add(c)
+		}
+		return
+	}
+	c.writing = true
+	go c.writeLoop()
 }
 
 // sendJSON queues a text frame with payload.
@@ -199,6 +218,7 @@ func (c *conn) revoke(code ws.StatusCode, reason string, notices ...[]byte) <-ch
 	}
 	c.revoked = true
 	c.shortenLocked()
+	c.scheduleLocked()
 	return c.done
 }
 
@@ -215,6 +235,7 @@ func (c *conn) notify(frame []byte) <-chan struct{} {
 	w := waiter{pos: c.enq, ch: make(chan struct{})}
 	c.waiters = append(c.waiters, w)
 	c.shortenLocked()
+	c.scheduleLocked() // the writer, not a flusher, tells waiters
 	return w.ch
 }
 
@@ -313,6 +334,9 @@ func (c *conn) start(nc net.Conn) {
 	}
 	c.mu.Lock()
 	c.nc, c.raw = nc, raw
+	if raw != nil {
+		c.fl = c.hub.flusher()
+	}
 	closed := c.closed
 	c.writing = false
 	if len(c.queue) > 0 && !closed {

@@ -17,6 +17,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -82,8 +83,11 @@ type Hub struct {
 	log     *slog.Logger
 	cfg     Config
 
-	handshakes chan struct{} // a slot per handshake in progress
-	poller     *poller       // nil: every connection keeps a reader goroutine
+	handshakes   chan struct{} // a slot per handshake in progress
+	poller       *poller       // nil: every connection keeps a reader goroutine
+	flushers     []*flusher    // nil: every burst of frames starts a writer goroutine
+	nextFl       atomic.Uint32
+	stopFlushers func()
 
 	mu         sync.RWMutex
 	rooms      map[roomKey]*room
@@ -145,6 +149,9 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 		cfg.PublishWait = time.Second
 	}
 	h := &Hub{backlog: newBacklog(cfg.Backlog), store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[parley.ChimeUserKey][]*conn{}, chimeRooms: map[parley.ChimeRoomKey]*chimeRoom{}}
+	stop := make(chan struct{})
+	h.flushers = newFlushers(stop)
+	h.stopFlushers = sync.OnceFunc(func() { close(stop) })
 	if p, err := newPoller(); err == nil {
 		h.poller = p
 	} else {
@@ -165,6 +172,14 @@ func (h *Hub) Run(ctx context.Context) error {
 	return nil
 }
 
+// flusher is the one a new connection gets: they take turns.
+func (h *Hub) flusher() *flusher {
+	if len(h.flushers) == 0 {
+		return nil
+	}
+	return h.flushers[int(h.nextFl.Add(1))%len(h.flushers)]
+}
+
 // Shutdown refuses new connections and drops every open one without a
 // close frame, which makes clients reconnect (elsewhere).
 func (h *Hub) Shutdown(ctx context.Context) error {
@@ -181,6 +196,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	if h.poller != nil {
 		h.poller.close()
 	}
+	h.stopFlushers()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {

@@ -5,6 +5,7 @@ package ws
 import (
 	"errors"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -150,4 +151,48 @@ func readable(c *conn) bool {
 	})
 	// Anything else (a byte, the end of the stream, an error) is for a read to meet.
 	return err != unix.EAGAIN && err != unix.EWOULDBLOCK
+}
+
+// canWritevNow: writevNow works here.
+const canWritevNow = true
+
+// writevNow writes bufs to the socket with writev, as much as it takes
+// without waiting, and returns what it did not take.
+func writevNow(raw syscall.RawConn, bufs [][]byte) ([][]byte, error) {
+	var err error
+	werr := raw.Write(func(fd uintptr) bool {
+		for len(bufs) > 0 {
+			iov := bufs[:min(len(bufs), 1024)] // IOV_MAX
+			var n int
+			n, err = unix.Writev(int(fd), iov)
+			switch err {
+			case nil:
+				bufs = consume(bufs, n)
+			case unix.EINTR:
+			case unix.EAGAIN:
+				err = nil
+				return true
+			default:
+				return true
+			}
+		}
+		return true // never wait for the socket to become writable
+	})
+	if werr != nil {
+		return bufs, werr
+	}
+	return bufs, err
+}
+
+// consume drops the first n bytes of bufs.
+func consume(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs[0] = nil
+		bufs = bufs[1:]
+	}
+	if n > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
 }

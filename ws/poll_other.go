@@ -2,7 +2,10 @@
 
 package ws
 
-import "errors"
+import (
+	"errors"
+	"syscall"
+)
 
 // poller is Linux's epoll; elsewhere every connection keeps a reader goroutine.
 type poller struct{}
@@ -13,3 +16,9 @@ func (p *poller) rearm(*conn) error { return errors.ErrUnsupported }
 func (p *poller) remove(*conn)      {}
 func (p *poller) close()            {}
 func readable(*conn) bool           { return true }
+
+// canWritevNow: elsewhere every burst of frames is written by a writer
+// goroutine (see flusher).
+const canWritevNow = false
+
+func writevNow(syscall.RawConn, [][]byte) ([][]byte, error) { return nil, errors.ErrUnsupported }
