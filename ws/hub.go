@@ -61,7 +61,7 @@ type Config struct {
 	ControlBurst int
 	// Backlog is how many frames the node's sockets may have queued and not
 	// yet written before room traffic waits (at most PublishWait for a
-	// publisher, then ThrottlingException); zero means 16,384.
+	// publisher, then ThrottlingException); zero means 65,536.
 	Backlog     int
 	PublishWait time.Duration // zero means 1 second
 }
@@ -143,7 +143,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 		cfg.SendQueue = 1024
 	}
 	if cfg.Backlog == 0 {
-		cfg.Backlog = 1 << 14
+		cfg.Backlog = 1 << 16
 	}
 	if cfg.PublishWait == 0 {
 		cfg.PublishWait = time.Second

@@ -103,7 +103,7 @@ func DefaultConfig() Config {
 		Region: "us-east-1", ThrottleScale: 1, ChimeRate: 10, TokenLifetime: 60 * time.Minute,
 		AuditRetention:  90 * 24 * time.Hour,
 		LambdaEndpoints: map[string]string{}, ReviewTimeout: 200 * time.Millisecond, PingInterval: 30 * time.Second, SendQueue: 1024,
-		FanoutBacklog: 1 << 14, PublishWait: time.Second,
+		FanoutBacklog: 1 << 16, PublishWait: time.Second,
 		SessionLifetime: 12 * time.Hour, HeartbeatInterval: time.Second, Lease: 5 * time.Second, CommandTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
 		FileReserve: 256, HealthHeadroom: 16, ConnsPerIP: 1000, HandshakeRate: 20, HandshakeBurst: 100,
