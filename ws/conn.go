@@ -128,7 +128,10 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 		c.closeWith(ws.StatusPolicyViolation, "slow consumer")
 		return
 	}
-	if inline && !c.writing && c.raw != nil {
+	// Only with nothing queued (a connection on its flusher's list is not
+	// writing): a ping cut short would otherwise be finished after frames
+	// queued before it, inside them on the wire.
+	if inline && !c.writing && len(c.queue) == 0 && c.raw != nil {
 		frame = frame[c.writeNow(frame):]
 		if len(frame) == 0 {
 			c.mu.Unlock()

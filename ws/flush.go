@@ -31,14 +31,15 @@ type flusher struct {
 	list []*conn // connections with frames to write, in the order they came
 }
 
-func newFlushers(stop chan struct{}) []*flusher {
+// newFlushers starts the flushers, which end when stop is closed.
+func newFlushers(stop chan struct{}, wg *sync.WaitGroup) []*flusher {
 	if !canWritevNow {
 		return nil
 	}
 	fs := make([]*flusher, runtime.GOMAXPROCS(0))
 	for i := range fs {
 		fs[i] = &flusher{wake: make(chan struct{}, 1), stop: stop}
-		go fs[i].run()
+		wg.Go(fs[i].run)
 	}
 	return fs
 }
@@ -64,6 +65,11 @@ func (f *flusher) run() {
 		case <-f.wake:
 		case <-f.stop:
 			return
+		}
+		select {
+		case <-f.stop: // a wake and stop both ready: stop
+			return
+		default:
 		}
 		f.mu.Lock()
 		list := f.list
@@ -108,6 +114,12 @@ func (c *conn) flush() {
 		return
 	}
 	c.wrote += uint64(len(batch) - len(rest))
+	if c.closed {
+		// Killed during the write: kill took the queue and its count
+		// off the backlog; what the socket did not take goes with them.
+		c.mu.Unlock()
+		return
+	}
 	if len(rest) == 0 {
 		c.writing = false
 		if len(c.queue) > 0 {

@@ -150,7 +150,7 @@ func NewHub(store Store, bus parley.Bus, svc Service, tokens *chattoken.Sealer, 
 	}
 	h := &Hub{backlog: newBacklog(cfg.Backlog), store: store, bus: bus, svc: svc, tokens: tokens, clock: clock, log: log, cfg: cfg, handshakes: make(chan struct{}, maxHandshakes), rooms: map[roomKey]*room{}, devices: map[parley.ChimeUserKey][]*conn{}, chimeRooms: map[parley.ChimeRoomKey]*chimeRoom{}}
 	stop := make(chan struct{})
-	h.flushers = newFlushers(stop)
+	h.flushers = newFlushers(stop, &h.wg)
 	h.stopFlushers = sync.OnceFunc(func() { close(stop) })
 	if p, err := newPoller(); err == nil {
 		h.poller = p
@@ -177,7 +177,7 @@ func (h *Hub) flusher() *flusher {
 	if len(h.flushers) == 0 {
 		return nil
 	}
-	return h.flushers[int(h.nextFl.Add(1))%len(h.flushers)]
+	return h.flushers[h.nextFl.Add(1)%uint32(len(h.flushers))]
 }
 
 // Shutdown refuses new connections and drops every open one without a
