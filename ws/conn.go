@@ -132,7 +132,7 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 	// writing): a ping cut short would otherwise be finished after frames
 	// queued before it, inside them on the wire.
 	if inline && !c.writing && len(c.queue) == 0 && c.raw != nil {
-		frame = frame[c.writeNow(frame):]
+		frame = frame[writeNow(c.raw, frame):]
 		if len(frame) == 0 {
 			c.mu.Unlock()
 			return
@@ -140,19 +140,6 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 	}
 	c.enqueueLocked(frame)
 	c.mu.Unlock()
-}
-
-// writeNow writes what the socket takes without blocking and returns how
-// much that was. Errors are left for the writer to meet on its next write.
-func (c *conn) writeNow(b []byte) int {
-	n := 0
-	c.raw.Write(func(fd uintptr) bool {
-		if m, err := syscall.Write(int(fd), b); err == nil {
-			n = m
-		}
-		return true // never wait for the socket to become writable
-	})
-	return n
 }
 
 func (c *conn) enqueueLocked(frame []byte) {

@@ -153,6 +153,19 @@ func readable(c *conn) bool {
 	return err != unix.EAGAIN && err != unix.EWOULDBLOCK
 }
 
+// writeNow writes what the socket takes without blocking and returns how
+// much that was. Errors are left for the writer to meet on its next write.
+func writeNow(raw syscall.RawConn, b []byte) int {
+	n := 0
+	raw.Write(func(fd uintptr) bool {
+		if m, err := unix.Write(int(fd), b); err == nil {
+			n = m
+		}
+		return true // never wait for the socket to become writable
+	})
+	return n
+}
+
 // canWritevNow: writevNow works here.
 const canWritevNow = true
 
