@@ -407,20 +407,25 @@ func (s *Store) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.
 	// The ban is read by the writer, in the spend's transaction: a
 	// handshake then makes no read of its own, which on SQLite would start
 	// a read transaction on a page cache every write has invalidated, on
-	// a goroutine whose stack grows to hold SQLite's frames.
+	// a goroutine whose stack grows to hold SQLite's frames. And in the
+	// spend's own statement: only a refused spend reads why it was.
 	err := s.small(ctx, func(ctx context.Context, q querier) error {
-		b, err := activeBan(ctx, q, t.Room, t.RoomID, t.UserID, now)
-		if err != nil {
+		n, err := rowsAffected(q.exec(ctx, `INSERT INTO consumed_tokens (id, expires) SELECT ?, CAST(? AS BIGINT)
+			WHERE NOT EXISTS (`+banOf+`) AND NOT EXISTS (`+banOf+`) ON CONFLICT DO NOTHING`,
+			t.ID, t.TokenExpires.UnixMilli(),
+			t.Room.AccountID, t.Room.Region, t.UserID, t.RoomID, now.UnixMilli(),
+			t.Room.AccountID, t.Room.Region, t.UserID, "", now.UnixMilli()))
+		if err != nil || n == 1 {
 			return err
 		}
-		if b != nil {
+		b, err := activeBan(ctx, q, t.Room, t.RoomID, t.UserID, now)
+		switch {
+		case err != nil:
+			return err
+		case b != nil:
 			return b.Forbidden()
 		}
-		n, err := rowsAffected(q.exec(ctx, `INSERT INTO consumed_tokens (id, expires) VALUES (?, ?) ON CONFLICT DO NOTHING`, t.ID, t.TokenExpires.UnixMilli()))
-		if err == nil && n == 0 {
-			err = parley.Errorf(parley.KindConflict, "chat token already used")
-		}
-		return err
+		return parley.Errorf(parley.KindConflict, "chat token already used")
 	})
 	return s.wrap("ConsumeToken", err)
 }

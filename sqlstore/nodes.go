@@ -208,6 +208,10 @@ func (s *Store) DeleteBan(ctx context.Context, sc parley.Scope, roomID, userID s
 // activeCond selects the bans in force at a time (its one argument).
 const activeCond = ` AND (expire_time IS NULL OR expire_time > ?)`
 
+// banOf selects a user's active ban of one room (” for every room): the
+// scope's account and region, the user, the room and the time.
+const banOf = `SELECT 1 FROM bans WHERE account_id = ? AND region = ? AND user_id = ? AND room_id = ?` + activeCond
+
 func (s *Store) ActiveBan(ctx context.Context, sc parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error) {
 	b, err := activeBan(ctx, s.read(), sc, roomID, userID, now)
 	if err != nil {
