@@ -132,11 +132,13 @@ func (c *conn) sendFrame(frame []byte, inline bool) {
 	// writing): a ping cut short would otherwise be finished after frames
 	// queued before it, inside them on the wire.
 	if inline && !c.writing && len(c.queue) == 0 && c.raw != nil {
-		frame = frame[writeNow(c.raw, frame):]
-		if len(frame) == 0 {
+		// An error is left for the writer to meet on its next write.
+		rest, _ := writevNow(c.raw, [][]byte{frame})
+		if len(rest) == 0 {
 			c.mu.Unlock()
 			return
 		}
+		frame = rest[0]
 	}
 	c.enqueueLocked(frame)
 	c.mu.Unlock()
@@ -242,6 +244,29 @@ func (c *conn) shortenLocked() {
 	}
 }
 
+// takeLocked takes the queue for one write (writeLoop's or a flusher's):
+// its frames' count in the hub's backlog moves to writingN, and the
+// socket's write deadline is moved if need be. A deadline that has passed
+// fails even a write that would not wait, so it is moved when a
+// revocation set one, or when less than half of writeTimeout is left of
+// the last: setting it costs more than the write of a small frame, on
+// every burst.
+func (c *conn) takeLocked() [][]byte {
+	batch := c.queue
+	c.queue, c.queued = nil, 0
+	c.writingN, c.counted = c.counted, 0
+	now := time.Now()
+	if !c.deadline.IsZero() || c.wdl.Sub(now) < writeTimeout/2 {
+		d := now.Add(writeTimeout)
+		if !c.deadline.IsZero() && c.deadline.Before(d) {
+			d = c.deadline
+		}
+		c.nc.SetWriteDeadline(d)
+		c.wdl = d
+	}
+	return batch
+}
+
 func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
@@ -250,23 +275,9 @@ func (c *conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
-		batch := net.Buffers(c.queue)
-		n := uint64(len(c.queue))
-		c.queue, c.queued = nil, 0
-		c.writingN, c.counted = c.counted, 0
+		batch := net.Buffers(c.takeLocked())
+		n := uint64(len(batch))
 		closing, peerClosed := c.closing, c.peerClosed
-		// The deadline is moved only when a revocation set one, or when less
-		// than half of writeTimeout is left of the last: setting it costs
-		// more than the write of a small frame, on every burst.
-		now := time.Now()
-		if !c.deadline.IsZero() || c.wdl.Sub(now) < writeTimeout/2 {
-			d := now.Add(writeTimeout)
-			if !c.deadline.IsZero() && c.deadline.Before(d) {
-				d = c.deadline
-			}
-			c.nc.SetWriteDeadline(d)
-			c.wdl = d
-		}
 		c.mu.Unlock()
 
 		_, err := batch.WriteTo(c.nc)

@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"time"
 )
 
 // flusher writes room traffic to sockets from a long-lived goroutine, a
@@ -91,17 +90,8 @@ func (c *conn) flush() {
 		c.mu.Unlock()
 		return
 	}
-	batch := c.queue
-	c.queue, c.queued = nil, 0
-	c.writingN, c.counted = c.counted, 0
+	batch := c.takeLocked() // a revocation's or a notice's deadline may be left on the socket
 	c.writing = true
-	// A deadline that has passed fails even a write that would not wait
-	// (a revocation's or a notice's may be left on the socket): move it as
-	// writeLoop does, when less than half of writeTimeout is left.
-	if now := time.Now(); c.wdl.Sub(now) < writeTimeout/2 {
-		c.wdl = now.Add(writeTimeout)
-		c.nc.SetWriteDeadline(c.wdl)
-	}
 	c.mu.Unlock()
 
 	rest, err := writevNow(c.raw, batch)

@@ -153,24 +153,12 @@ func readable(c *conn) bool {
 	return err != unix.EAGAIN && err != unix.EWOULDBLOCK
 }
 
-// writeNow writes what the socket takes without blocking and returns how
-// much that was. Errors are left for the writer to meet on its next write.
-func writeNow(raw syscall.RawConn, b []byte) int {
-	n := 0
-	raw.Write(func(fd uintptr) bool {
-		if m, err := unix.Write(int(fd), b); err == nil {
-			n = m
-		}
-		return true // never wait for the socket to become writable
-	})
-	return n
-}
-
 // canWritevNow: writevNow works here.
 const canWritevNow = true
 
 // writevNow writes bufs to the socket with writev, as much as it takes
-// without waiting, and returns what it did not take.
+// without waiting, and returns what it did not take (with the error, if
+// one ended the write).
 func writevNow(raw syscall.RawConn, bufs [][]byte) ([][]byte, error) {
 	var err error
 	werr := raw.Write(func(fd uintptr) bool {

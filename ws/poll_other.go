@@ -17,11 +17,11 @@ func (p *poller) remove(*conn)      {}
 func (p *poller) close()            {}
 func readable(*conn) bool           { return true }
 
-// writeNow writes nothing here: the frame is queued for the writer.
-func writeNow(syscall.RawConn, []byte) int { return 0 }
-
 // canWritevNow: elsewhere every burst of frames is written by a writer
 // goroutine (see flusher).
 const canWritevNow = false
 
-func writevNow(syscall.RawConn, [][]byte) ([][]byte, error) { return nil, errors.ErrUnsupported }
+// writevNow writes nothing here: the frames are the writer's.
+func writevNow(_ syscall.RawConn, bufs [][]byte) ([][]byte, error) {
+	return bufs, errors.ErrUnsupported
+}
