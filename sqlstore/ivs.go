@@ -411,10 +411,8 @@ func (s *Store) ConsumeToken(ctx context.Context, t *parley.ChatToken, now time.
 	// spend's own statement: only a refused spend reads why it was.
 	err := s.small(ctx, func(ctx context.Context, q querier) error {
 		n, err := rowsAffected(q.exec(ctx, `INSERT INTO consumed_tokens (id, expires) SELECT ?, CAST(? AS BIGINT)
-			WHERE NOT EXISTS (`+banOf+`) AND NOT EXISTS (`+banOf+`) ON CONFLICT DO NOTHING`,
-			t.ID, t.TokenExpires.UnixMilli(),
-			t.Room.AccountID, t.Room.Region, t.UserID, t.RoomID, now.UnixMilli(),
-			t.Room.AccountID, t.Room.Region, t.UserID, "", now.UnixMilli()))
+			WHERE NOT EXISTS (SELECT 1`+banOf+`) AND NOT EXISTS (SELECT 1`+banOf+`) ON CONFLICT DO NOTHING`,
+			append([]any{t.ID, t.TokenExpires.UnixMilli()}, banArgs(t.Room, t.RoomID, t.UserID, now)...)...))
 		if err != nil || n == 1 {
 			return err
 		}

@@ -208,9 +208,15 @@ func (s *Store) DeleteBan(ctx context.Context, sc parley.Scope, roomID, userID s
 // activeCond selects the bans in force at a time (its one argument).
 const activeCond = ` AND (expire_time IS NULL OR expire_time > ?)`
 
-// banOf selects a user's active ban of one room (” for every room): the
-// scope's account and region, the user, the room and the time.
-const banOf = `SELECT 1 FROM bans WHERE account_id = ? AND region = ? AND user_id = ? AND room_id = ?` + activeCond
+// banOf is the condition of a user's active ban of one room (the empty
+// room ID for every room), after a SELECT of what is wanted.
+const banOf = ` FROM bans WHERE account_id = ? AND region = ? AND user_id = ? AND room_id = ?` + activeCond
+
+// banArgs are the arguments of banOf twice: the user's ban of the room,
+// then of every room.
+func banArgs(sc parley.Scope, roomID, userID string, now time.Time) []any {
+	return []any{sc.AccountID, sc.Region, userID, roomID, now.UnixMilli(), sc.AccountID, sc.Region, userID, "", now.UnixMilli()}
+}
 
 func (s *Store) ActiveBan(ctx context.Context, sc parley.Scope, roomID, userID string, now time.Time) (*parley.Ban, error) {
 	b, err := activeBan(ctx, s.read(), sc, roomID, userID, now)
@@ -231,10 +237,8 @@ func activeBan(ctx context.Context, q querier, sc parley.Scope, roomID, userID s
 	// a temporary index of the two values, nor ORDER BY, for which it
 	// sorts: both cost more than the lookups, and every handshake makes
 	// this read.
-	const one = `SELECT ` + banColumns + ` FROM bans WHERE account_id = ? AND region = ? AND user_id = ? AND room_id = ?` + activeCond
-	bans, err := all(ctx, q, scanBan, one+` UNION ALL `+one,
-		sc.AccountID, sc.Region, userID, roomID, now.UnixMilli(),
-		sc.AccountID, sc.Region, userID, "", now.UnixMilli())
+	const one = `SELECT ` + banColumns + banOf
+	bans, err := all(ctx, q, scanBan, one+` UNION ALL `+one, banArgs(sc, roomID, userID, now)...)
 	if err != nil || len(bans) == 0 {
 		return nil, err
 	}
